@@ -1,0 +1,234 @@
+/**
+ * The domain types every process shares: corpus options and reports, model and
+ * training configuration, generation options, model summaries. Plain data only (they
+ * cross process boundaries as JSON); the runtime schemas for them are in schema.ts.
+ */
+
+// ---------------------------------------------------------------------------------------
+// Corpus
+
+/** `keep` every code point; `lowercase`; or the tutorial's `text8` form (a–z and space). */
+export type Normalisation = 'keep' | 'lowercase' | 'text8';
+
+/** A split's size: a fraction of the corpus, or an exact number of characters. */
+export type SplitSize = { fraction: number } | { chars: number };
+
+export interface CorpusOptions {
+  normalisation: Normalisation;
+  /** Symbols seen fewer times than this become the unknown symbol (default 1: none). */
+  minFrequency?: number;
+  /** Keep at most this many symbols, most frequent first; the rest become unknown. */
+  maxVocabulary?: number;
+  /** The validation range, taken from the start of the text as in the tutorial. */
+  validation: SplitSize;
+  /** An optional test range, taken right after the validation range. */
+  test?: SplitSize;
+  /** Cap on total uncompressed bytes read (default 2 GiB). */
+  maxTotalBytes?: number;
+  /** Cap on the number of archive entries (default 100 000). */
+  maxEntries?: number;
+}
+
+export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export interface CorpusFileReport {
+  /** The name as given in the archive or folder; for display only, never used as a path. */
+  name: string;
+  /** Bytes after decompression (what was actually read, not what the archive declares). */
+  size: number;
+  used: boolean;
+  /** Why it was skipped, or a note (e.g. "not valid UTF-8; read as Windows-1252"). */
+  reason?: string;
+  encoding?: TextEncoding;
+  /** Code points contributed (before normalisation). */
+  chars: number;
+}
+
+export interface SplitRanges {
+  /** Half-open [start, end) ranges over the id array; never overlapping. */
+  validation: [number, number];
+  test: [number, number] | null;
+  train: [number, number];
+}
+
+export interface CorpusReport {
+  /** Display name: the file or folder name. */
+  name: string;
+  /** SHA-256 over the normalised id stream and vocabulary, hex. */
+  fingerprint: string;
+  /** Symbols after normalisation. */
+  chars: number;
+  /** Symbols by id; `unknownSymbol`, when present, is one of them. */
+  vocabulary: string[];
+  unknownSymbol: string | null;
+  /** Occurrences of each symbol, by id. */
+  frequencies: number[];
+  normalisation: Normalisation;
+  files: CorpusFileReport[];
+  splits: SplitRanges;
+  /** The first characters of the normalised text. */
+  preview: string;
+  bytesRead: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Model and training
+
+export interface ModelConfig {
+  /** Units of each stacked LSTM layer, bottom first: 1 to 4 layers. */
+  layers: number[];
+  /** One-hot input, or a learned embedding of `embeddingSize`. */
+  input: 'one-hot' | 'embedding';
+  embeddingSize: number;
+  /** Dropout between layers (and before the softmax) while training; 0 to 0.9. */
+  dropout: number;
+  /** Initial forget-gate bias. */
+  forgetBias: number;
+}
+
+export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
+
+export type Schedule =
+  | { kind: 'constant' }
+  /** lr · rate^(step / every), floored when `staircase` (the tutorial: 10 · 0.1^⌊step/5000⌋). */
+  | { kind: 'exponential'; decayRate: number; decaySteps: number; staircase: boolean }
+  /** Cosine from lr down to `minLearningRate` over the run. */
+  | { kind: 'cosine'; minLearningRate: number };
+
+export interface TrainingConfig {
+  batchSize: number;
+  unrollings: number;
+  steps: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  /** Momentum for `momentum` (and rho for `rmsprop`). */
+  momentum: number;
+  schedule: Schedule;
+  /** Linear warm-up over this many steps (0 = none). */
+  warmupSteps: number;
+  /** Clip gradients to this global norm (0 = no clipping). */
+  clipNorm: number;
+  seed: number;
+  /** Summary (loss, validation) every N steps. */
+  summaryEvery: number;
+  /** Samples every N steps. */
+  sampleEvery: number;
+  sampleCount: number;
+  sampleLength: number;
+  /** Checkpoint every N steps (0 = only on pause and stop). */
+  checkpointEvery: number;
+  /** Keep the last K checkpoints, plus the best by validation. */
+  keepCheckpoints: number;
+}
+
+export interface RunConfig {
+  model: ModelConfig;
+  training: TrainingConfig;
+}
+
+export interface Preset {
+  id: string;
+  name: string;
+  description: string;
+  config: RunConfig;
+}
+
+export interface Estimate {
+  parameters: number;
+  /** Bytes of parameters, optimizer slots and activations for one step. */
+  memoryBytes: number;
+  /** Measured-model estimate of wall-clock seconds per 1000 steps on this machine. */
+  secondsPer1000Steps: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Metrics history (what charts draw; travels in the model file)
+
+export interface ProgressPoint {
+  step: number;
+  loss: number;
+  learningRate: number;
+  stepsPerSec: number;
+}
+
+export interface ValidationPoint {
+  step: number;
+  perplexity: number;
+  bitsPerChar: number;
+  minibatchPerplexity: number;
+}
+
+export interface SampleRecord {
+  step: number;
+  text: string;
+}
+
+export interface MetricsHistory {
+  progress: ProgressPoint[];
+  validation: ValidationPoint[];
+  samples: SampleRecord[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Generation
+
+export interface GenerateOptions {
+  prime: string;
+  length: number;
+  /** 0 means greedy. */
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  seed: number;
+  /** Also return, per generated character, the top alternatives the model weighed. */
+  withAlternatives?: boolean;
+}
+
+export interface Alternative {
+  symbol: string;
+  probability: number;
+}
+
+export interface GeneratedChar {
+  symbol: string;
+  probability: number;
+  alternatives: Alternative[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Models
+
+export interface ModelSummary {
+  /** Where it lives on disk, or null for an unsaved model. */
+  path: string | null;
+  name: string;
+  formatVersion: number;
+  appVersion: string;
+  config: RunConfig;
+  vocabulary: string[];
+  normalisation: Normalisation;
+  corpus: { name: string; fingerprint: string; chars: number };
+  step: number;
+  bestValidation: { step: number; bitsPerChar: number } | null;
+  history: MetricsHistory;
+  savedAt: string;
+}
+
+export interface RecentModel {
+  path: string;
+  name: string;
+  step: number;
+  savedAt: string;
+}
+
+export type TrainingState = 'idle' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+
+export interface EngineInfo {
+  backend: string;
+  tensorflowVersion: string;
+  librarySource: string;
+  fusedKernels: boolean;
+  appVersion: string;
+}
