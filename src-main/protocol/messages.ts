@@ -1,0 +1,128 @@
+/**
+ * The one contract: every command the renderer (or the CLI, or the browser client) can
+ * send to the engine, with its typed reply, and every event the engine emits. Channel
+ * names read `domain:verb`. Main, preload, the engine process, the WebSocket bridge and
+ * the renderer all import these names and types; nothing else crosses a boundary.
+ */
+import type {
+  CorpusOptions,
+  CorpusReport,
+  EngineInfo,
+  Estimate,
+  GeneratedChar,
+  GenerateOptions,
+  ModelSummary,
+  Preset,
+  RecentModel,
+  RunConfig,
+  SampleRecord,
+  TrainingState,
+  ValidationPoint,
+} from './types';
+
+/** A file the user chose: a path on the engine's machine, or (browser mode) an upload id. */
+export interface FileRef {
+  path: string;
+}
+
+/** Every command: its request and its reply. */
+export interface Commands {
+  /** The backend, TensorFlow version and library source. */
+  'engine:info': { request: Record<string, never>; reply: EngineInfo };
+  /** Reads a corpus (zip, text file or folder); progress arrives as `corpus:progress`. */
+  'corpus:open': { request: { file: FileRef; options: CorpusOptions }; reply: CorpusReport };
+  /** Reads the bundled sample corpus. */
+  'corpus:openSample': { request: { options: CorpusOptions }; reply: CorpusReport };
+  /** Presets sized to the open corpus (`seed` first). */
+  'presets:list': { request: Record<string, never>; reply: { presets: Preset[] } };
+  /** Parameter count, memory and time for a configuration on the open corpus. */
+  'presets:estimate': { request: { config: RunConfig }; reply: Estimate & { problems: string[] } };
+  /** Starts training on the open corpus, or resumes the open model when `resume` is set. */
+  'training:start': { request: { config: RunConfig; resume: boolean }; reply: { runId: string } };
+  'training:pause': { request: Record<string, never>; reply: { step: number } };
+  'training:resume': { request: Record<string, never>; reply: { step: number } };
+  /** Stops after the current step, checkpoints, and keeps the model open. */
+  'training:stop': { request: Record<string, never>; reply: { step: number } };
+  /** Generates from the current model; text streams as `generation:chunk` events. */
+  'generation:start': {
+    request: { options: GenerateOptions };
+    reply: { generationId: string; text: string; unknownInPrime: string[] };
+  };
+  'generation:stop': { request: { generationId: string }; reply: { stopped: boolean } };
+  /** Saves the current model (atomically) to a path. */
+  'model:save': { request: { file: FileRef }; reply: { path: string; summary: ModelSummary } };
+  /** Opens a model file; its history comes back so charts and samples can be restored. */
+  'model:open': { request: { file: FileRef }; reply: ModelSummary };
+  /** Reads a model's metadata without loading its weights. */
+  'model:inspect': { request: { file: FileRef }; reply: ModelSummary };
+  /** Exports the current model for TF.js into a folder. */
+  'model:export': { request: { dir: FileRef; format: 'tfjs' }; reply: { files: string[] } };
+  'model:recent': { request: Record<string, never>; reply: { models: RecentModel[] } };
+  /** The newest checkpoint of the last run that did not finish, if any (crash recovery). */
+  'model:recoverable': { request: Record<string, never>; reply: { checkpoint: RecentModel | null } };
+}
+
+export type CommandName = keyof Commands;
+export type RequestOf<C extends CommandName> = Commands[C]['request'];
+export type ReplyOf<C extends CommandName> = Commands[C]['reply'];
+
+/** Every event the engine emits. */
+export type EngineEvent =
+  | { type: 'corpus:progress'; bytesRead: number; totalBytes: number }
+  | {
+      type: 'training:progress';
+      runId: string;
+      step: number;
+      totalSteps: number;
+      loss: number;
+      learningRate: number;
+      stepsPerSec: number;
+      etaSeconds: number;
+    }
+  | ({ type: 'training:validation'; runId: string; best: { step: number; bitsPerChar: number } } & ValidationPoint)
+  | ({ type: 'training:sample'; runId: string } & SampleRecord)
+  | { type: 'training:checkpoint'; runId: string; step: number; path: string; best: boolean }
+  | { type: 'training:state'; runId: string; state: TrainingState; step: number }
+  | {
+      type: 'training:done';
+      runId: string;
+      step: number;
+      trainSeconds: number;
+      bestValidation: { step: number; bitsPerChar: number } | null;
+    }
+  | { type: 'training:error'; runId: string; message: string }
+  | { type: 'generation:chunk'; generationId: string; text: string; chars?: GeneratedChar[] }
+  /** The engine process died or restarted (sent by the host, not the engine). */
+  | { type: 'engine:status'; status: 'ready' | 'crashed' | 'restarting'; message?: string };
+
+export type EventType = EngineEvent['type'];
+export type EventOf<T extends EventType> = Extract<EngineEvent, { type: T }>;
+
+/** An error as it crosses a boundary: one line for people, a code for programs. */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** Messages on the wire between a host (main, server, CLI) and the engine process. */
+export type WireMessage =
+  | { kind: 'command'; id: number; channel: CommandName; payload: unknown }
+  | { kind: 'reply'; id: number; ok: true; payload: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: WireError }
+  | { kind: 'event'; event: EngineEvent };
+
+/** The renderer's view of the engine: one named method per command, plus events. */
+export type StudioApi = {
+  [C in CommandName as C extends `${infer D}:${infer V}` ? `${D}${Capitalize<V>}` : never]: (
+    request: RequestOf<C>,
+  ) => Promise<ReplyOf<C>>;
+} & {
+  /** Subscribes to engine events; returns the unsubscribe function. */
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+};
+
+/** `corpus:openSample` → `corpusOpenSample`: the preload/client method name of a channel. */
+export function methodName(channel: CommandName): string {
+  const [domain, verb] = channel.split(':') as [string, string];
+  return domain + verb.charAt(0).toUpperCase() + verb.slice(1);
+}

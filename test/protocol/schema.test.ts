@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { commandNames, isCommandName, parseRequest } from '../../src-main/protocol/schema';
+import { methodName } from '../../src-main/protocol/messages';
+
+const seedConfig = {
+  model: { layers: [64], input: 'one-hot', embeddingSize: 32, dropout: 0, forgetBias: 0 },
+  training: {
+    batchSize: 64,
+    unrollings: 10,
+    steps: 7001,
+    optimizer: 'sgd',
+    learningRate: 10,
+    momentum: 0.9,
+    schedule: { kind: 'exponential', decayRate: 0.1, decaySteps: 5000, staircase: true },
+    warmupSteps: 0,
+    clipNorm: 1.25,
+    seed: 1,
+    summaryEvery: 100,
+    sampleEvery: 1000,
+    sampleCount: 5,
+    sampleLength: 80,
+    checkpointEvery: 1000,
+    keepCheckpoints: 3,
+  },
+};
+
+describe('request schemas', () => {
+  it('accepts a valid training:start and returns it unchanged', () => {
+    expect(parseRequest('training:start', { config: seedConfig, resume: false })).toEqual({
+      config: seedConfig,
+      resume: false,
+    });
+  });
+
+  it('names the first problem in one line', () => {
+    const bad = structuredClone(seedConfig);
+    bad.model.layers = [64, 64, 64, 64, 64];
+    expect(() => parseRequest('training:start', { config: bad, resume: false })).toThrow(
+      /^invalid training:start: config\.model\.layers: .*$/,
+    );
+  });
+
+  it('refuses unknown keys, wrong types and missing fields', () => {
+    expect(() => parseRequest('training:pause', { extra: 1 })).toThrow(/Unrecognized key/);
+    expect(() => parseRequest('model:open', { file: { path: 42 } })).toThrow(/^invalid model:open: file\.path/);
+    expect(() => parseRequest('model:open', {})).toThrow(/^invalid model:open: file/);
+  });
+
+  it('knows exactly the contract’s channels', () => {
+    expect(isCommandName('training:start')).toBe(true);
+    expect(isCommandName('toString')).toBe(false);
+    expect(isCommandName('shell:exec')).toBe(false);
+    expect(commandNames).toContain('corpus:openSample');
+  });
+
+  it('derives one preload method name per channel', () => {
+    expect(methodName('corpus:openSample')).toBe('corpusOpenSample');
+    expect(methodName('training:start')).toBe('trainingStart');
+    expect(new Set(commandNames.map(methodName)).size).toBe(commandNames.length);
+  });
+});
