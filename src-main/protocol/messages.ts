@@ -126,3 +126,47 @@ export function methodName(channel: CommandName): string {
   const [domain, verb] = channel.split(':') as [string, string];
   return domain + verb.charAt(0).toUpperCase() + verb.slice(1);
 }
+
+/** Commands the desktop menu (or its keyboard shortcuts) sends to the renderer. */
+export type MenuCommand =
+  | 'open-corpus'
+  | 'open-sample-corpus'
+  | 'open-model'
+  | 'save-model'
+  | 'save-model-as'
+  | 'export-model'
+  | 'training-start'
+  | 'training-pause'
+  | 'training-stop'
+  | { openRecent: string };
+
+/**
+ * What differs between the desktop app and browser mode, behind one interface: how a
+ * file the user picked or dropped becomes a path the engine can read, and where saves go.
+ */
+export interface ShellApi {
+  kind: 'desktop' | 'browser';
+  /**
+   * A File from an <input type=file> or a drop → a path on the engine's machine.
+   * Desktop: the file's own path (webUtils.getPathForFile). Browser: uploads it first.
+   */
+  fileRef(file: File): Promise<FileRef>;
+  /** Asks where to open from (desktop: native dialog; browser: null → use the file control). */
+  chooseOpenPath(purpose: 'corpus' | 'model'): Promise<FileRef | null>;
+  /**
+   * Asks where to save. Desktop: native save dialog. Browser: a path in the server's
+   * models folder derived from `suggestedName`.
+   */
+  chooseSavePath(purpose: 'model' | 'export', suggestedName: string): Promise<FileRef | null>;
+  /** Browser mode: a URL that downloads a file the engine wrote; desktop: null. */
+  downloadUrl(path: string): string | null;
+  /** Desktop progress in the taskbar/dock (0–1, or -1 to clear); a no-op in the browser. */
+  setProgress(fraction: number): void;
+  /** Menu and shortcut commands from the native menu; browser mode never calls it. */
+  onMenu(listener: (command: MenuCommand) => void): () => void;
+  /** Opens an external http(s) link (desktop: the system browser, after main checks it). */
+  openExternal(url: string): void;
+}
+
+/** What the renderer gets: `window.studio` in the desktop app, a WebSocket client in the browser. */
+export type RendererBridge = { api: StudioApi; shell: ShellApi };
