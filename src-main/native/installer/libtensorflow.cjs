@@ -179,14 +179,17 @@ function discoverLocalSource() {
     path.join(os.homedir(), 'Downloads'),
     path.join(os.homedir(), 'wheels'),
     path.join(PROJECT_ROOT, '..', 'wheels'),
-    '/opt/wheels',
   ];
+  return newestWheel(folders) || installedTensorflowFolder();
+}
+
+/** The newest TensorFlow wheel for this platform within `folders` (three levels deep). */
+function newestWheel(folders) {
   const wheels = [...new Set(folders)].flatMap((folder) => listWheels(folder, 3));
   wheels.sort((a, b) =>
     compareVersions(WHEEL_NAME.exec(path.basename(b))[1], WHEEL_NAME.exec(path.basename(a))[1]),
   );
-  if (wheels.length > 0) return wheels[0];
-  return installedTensorflowFolder();
+  return wheels[0] || null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -477,6 +480,7 @@ module.exports = {
   discoverLocalSource,
   ensureBindingAfterInstall,
   libraryOrigin,
+  newestWheel,
   prepareBeforeTfjsInstall,
   stageLibtensorflow,
   wantedWheelPath,
