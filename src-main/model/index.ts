@@ -1,0 +1,8 @@
+/**
+ * Model files: `.lstm` save/load with validation, checkpoints, the recent-models store,
+ * and TF.js export/import. See docs/model-format.md.
+ */
+export type { CursorState, StoredTensor, TrainingSnapshot } from './snapshot';
+export { saveModel, loadModel, readModelSummary, modelName } from './model-file';
+export { FORMAT_VERSION, parameterShapes } from './manifest';
+export type { AtomicFileSystem, AtomicWriteOptions, WritableFile } from './atomic';
