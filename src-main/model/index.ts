@@ -6,3 +6,8 @@ export type { CursorState, StoredTensor, TrainingSnapshot } from './snapshot';
 export { saveModel, loadModel, readModelSummary, modelName } from './model-file';
 export { FORMAT_VERSION, parameterShapes } from './manifest';
 export type { AtomicFileSystem, AtomicWriteOptions, WritableFile } from './atomic';
+export {
+  CheckpointManager,
+  checkpointFileName,
+  type CheckpointManagerOptions,
+} from './checkpoints';
