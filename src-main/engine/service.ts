@@ -1,0 +1,482 @@
+/**
+ * The engine process's dispatcher: it holds everything that lives between commands (the
+ * open corpus, the training session, the current model, generation jobs, the run folders
+ * for checkpoints) and maps each command of the contract onto the corpus, engine and model
+ * APIs. It has no transport of its own: process-entry.ts feeds it wire messages from the
+ * parent process, and tests drive it in-process.
+ *
+ * Heavy modules (TensorFlow, the corpus reader, model files) are imported lazily, per
+ * command: the process answers `engine:info` and the presets without waiting for the rest,
+ * and a broken module fails its own commands with a clear error instead of the process.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StudioError, UsageError, userMessage } from '../errors';
+import type {
+  CommandName,
+  EngineEvent,
+  ReplyOf,
+  RequestOf,
+  WireError,
+  WireMessage,
+} from '../protocol/messages';
+import {
+  isCommandName,
+  parseRequest,
+  RequestValidationError,
+  wireMessageSchema,
+} from '../protocol/schema';
+import type {
+  CorpusOptions,
+  CorpusReport,
+  RecentModel,
+  RunConfig,
+  TrainingState,
+} from '../protocol/types';
+import type { Corpus } from '../corpus';
+import type { Generator, TrainingSession } from './index';
+import type { TrainingSnapshot } from '../model/snapshot';
+
+export interface EngineServiceOptions {
+  /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
+  dataDir: string;
+  /** Receives every event, unthrottled (the host throttles). */
+  emit: (event: EngineEvent) => void;
+}
+
+/** What a run folder's `run.json` records, so a crash can be recovered from later. */
+interface RunRecord {
+  runId: string;
+  startedAt: string;
+  /** Set when the run ended cleanly (finished or stopped); a crashed run never sets it. */
+  endedAt?: string;
+  corpus: { name: string; fingerprint: string };
+  /** How to reopen the corpus for a resume: a path or the bundled sample. */
+  source: CorpusSource | null;
+}
+
+type CorpusSource =
+  | { kind: 'file'; path: string; options: CorpusOptions }
+  | { kind: 'sample'; options: CorpusOptions };
+
+interface ActiveRun {
+  runId: string;
+  dir: string;
+  session: TrainingSession;
+  /** Settles when run() returns or fails; never rejects. */
+  done: Promise<void>;
+  unsubscribe: Array<() => void>;
+}
+
+type Handler<C extends CommandName> = (request: RequestOf<C>) => Promise<ReplyOf<C>>;
+type Handlers = { [C in CommandName]: Handler<C> };
+
+/** The hard limit on concurrent generation jobs: each holds a model copy. */
+const MAX_GENERATIONS = 4;
+
+export class EngineService {
+  private readonly dataDir: string;
+  private readonly emit: (event: EngineEvent) => void;
+  private corpus: Corpus | null = null;
+  private corpusReport: CorpusReport | null = null;
+  private corpusSource: CorpusSource | null = null;
+  private run: ActiveRun | null = null;
+  /** The current model when no session is active: opened from a file or left by a run. */
+  private model: TrainingSnapshot | null = null;
+  private modelPath: string | null = null;
+  private generator: { snapshot: TrainingSnapshot; generator: Generator } | null = null;
+  private readonly generations = new Map<string, AbortController>();
+  private readonly handlers: Handlers;
+
+  constructor(options: EngineServiceOptions) {
+    this.dataDir = options.dataDir;
+    this.emit = options.emit;
+    this.handlers = {
+      'engine:info': async () => (await import('./index')).engineInfo(),
+      'corpus:open': (request) =>
+        this.openCorpus({ kind: 'file', path: request.file.path, options: request.options }),
+      'corpus:openSample': (request) =>
+        this.openCorpus({ kind: 'sample', options: request.options }),
+      'presets:list': async () => {
+        const { presets } = await import('./presets');
+        const corpus = this.corpusReport;
+        return {
+          presets: presets(
+            corpus ? { chars: corpus.chars, vocabularySize: corpus.vocabulary.length } : undefined,
+          ),
+        };
+      },
+      'presets:estimate': async ({ config }) => {
+        const { estimate, validateRunConfig } = await import('./presets');
+        const chars = this.corpusReport?.chars;
+        return {
+          ...estimate(config, this.vocabularySize()),
+          problems: validateRunConfig(config, chars === undefined ? undefined : { chars }),
+        };
+      },
+      'training:start': (request) => this.startTraining(request.config, request.resume),
+      'training:pause': async () => {
+        const run = this.requireRun();
+        run.session.pause();
+        return { step: run.session.step };
+      },
+      'training:resume': async () => {
+        const run = this.requireRun();
+        run.session.resume();
+        return { step: run.session.step };
+      },
+      'training:stop': async () => {
+        const run = this.requireRun();
+        run.session.stop();
+        await run.done;
+        return { step: this.model?.step ?? 0 };
+      },
+      'generation:start': (request) => this.generate(request.options),
+      'generation:stop': async ({ generationId }) => {
+        const controller = this.generations.get(generationId);
+        controller?.abort();
+        return { stopped: controller !== undefined };
+      },
+      'model:save': (request) => this.saveModel(request.file.path),
+      'model:open': (request) => this.openModel(request.file.path),
+      'model:inspect': async ({ file }) => (await import('../model')).readModelSummary(file.path),
+      'model:export': async ({ dir }) => {
+        const { exportTfjs } = await import('../model');
+        return { files: await exportTfjs(this.currentSnapshot(), dir.path) };
+      },
+      'model:recent': async () => ({ models: await (await this.modelStore()).recent() }),
+      'model:recoverable': async () => ({ checkpoint: await this.recoverable() }),
+    };
+  }
+
+  /**
+   * Handles one raw message from the parent. Commands are validated (outer shape, channel,
+   * request schema) before anything runs; the reply is returned, never thrown. Anything
+   * that is not a command gets no reply.
+   */
+  async handleMessage(raw: unknown): Promise<WireMessage | null> {
+    const outer = wireMessageSchema.safeParse(raw);
+    if (!outer.success || outer.data.kind !== 'command') {
+      const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+      if (typeof id !== 'number') return null;
+      return failure(id, {
+        code: 'protocol/invalid-message',
+        message: 'invalid message: expected a command',
+      });
+    }
+    const { id, channel, payload } = outer.data;
+    if (!isCommandName(channel)) {
+      return failure(id, {
+        code: 'protocol/unknown-command',
+        message: `unknown command: ${channel.slice(0, 100)}`,
+      });
+    }
+    try {
+      const request = parseRequest(channel, payload);
+      const reply = await this.dispatch(channel, request as RequestOf<typeof channel>);
+      return { kind: 'reply', id, ok: true, payload: reply };
+    } catch (error) {
+      return failure(id, toWireError(error));
+    }
+  }
+
+  /** Runs one already-validated command. */
+  dispatch<C extends CommandName>(channel: C, request: RequestOf<C>): Promise<ReplyOf<C>> {
+    return (this.handlers[channel] as Handler<C>)(request);
+  }
+
+  /** Stops training (checkpointing it) and aborts generation; used when the parent asks the engine to quit. */
+  async shutdown(): Promise<void> {
+    for (const controller of this.generations.values()) controller.abort();
+    const run = this.run;
+    if (run) {
+      run.session.stop();
+      await run.done;
+    }
+    this.generator?.generator.dispose();
+    this.generator = null;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Corpus
+
+  private async openCorpus(source: CorpusSource): Promise<CorpusReport> {
+    if (this.run)
+      throw new UsageError('engine/busy', 'stop training before opening another corpus');
+    const corpusModule = await import('../corpus');
+    const onProgress = (progress: { bytesRead: number; totalBytes: number }) =>
+      this.emit({
+        type: 'corpus:progress',
+        bytesRead: progress.bytesRead,
+        totalBytes: progress.totalBytes,
+      });
+    const corpus =
+      source.kind === 'sample'
+        ? await corpusModule.loadSampleCorpus(source.options, onProgress)
+        : await corpusModule.loadCorpus(source.path, source.options, onProgress);
+    this.corpus = corpus;
+    this.corpusReport = corpus.report;
+    this.corpusSource = source;
+    return corpus.report;
+  }
+
+  private vocabularySize(): number {
+    // Without a corpus or model the estimate is for the tutorial's text8 alphabet (a–z and space).
+    return (
+      this.corpusReport?.vocabulary.length ?? this.currentSnapshotOrNull()?.vocabulary.length ?? 27
+    );
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Training
+
+  private requireRun(): ActiveRun {
+    if (!this.run) throw new UsageError('training/not-running', 'no training is running');
+    return this.run;
+  }
+
+  private async startTraining(config: RunConfig, resume: boolean): Promise<{ runId: string }> {
+    if (this.run)
+      throw new UsageError('training/busy', 'training is already running; pause or stop it first');
+    const snapshot = resume ? this.model : undefined;
+    if (resume && !snapshot)
+      throw new UsageError('training/no-model', 'open a model or checkpoint to resume it');
+    if (!this.corpus && snapshot && this.modelPath) await this.reopenCorpusOf(this.modelPath);
+    const corpus = this.corpus;
+    const report = this.corpusReport;
+    if (!corpus || !report)
+      throw new UsageError('training/no-corpus', 'open a corpus before training');
+    const { validateRunConfig } = await import('./presets');
+    const problems = validateRunConfig(config, { chars: report.chars });
+    if (problems.length > 0) throw new UsageError('training/bad-config', problems[0]);
+
+    const [{ TrainingSession }, { CheckpointManager }] = await Promise.all([
+      import('./index'),
+      import('../model'),
+    ]);
+    const runId = newRunId();
+    const dir = path.join(this.dataDir, 'runs', runId);
+    await mkdir(dir, { recursive: true });
+    const record: RunRecord = {
+      runId,
+      startedAt: new Date().toISOString(),
+      corpus: { name: report.name, fingerprint: report.fingerprint },
+      source: this.corpusSource,
+    };
+    await writeRunRecord(dir, record);
+    const checkpoints = new CheckpointManager(dir, { keep: config.training.keepCheckpoints });
+    const session = TrainingSession.create({
+      corpus,
+      config,
+      snapshot: snapshot ?? undefined,
+      checkpoint: (snap, info) => checkpoints.save(snap, { best: info.best }),
+    });
+    // The session owns a copy of the weights now; a generator over the old model is stale.
+    this.dropGenerator();
+    const unsubscribe = [
+      session.on('progress', (e) => this.emit({ type: 'training:progress', runId, ...e })),
+      session.on('validation', (e) => this.emit({ type: 'training:validation', runId, ...e })),
+      session.on('sample', (e) => this.emit({ type: 'training:sample', runId, ...e })),
+      session.on('checkpoint', (e) => this.emit({ type: 'training:checkpoint', runId, ...e })),
+      session.on('state', (state: TrainingState) =>
+        this.emit({ type: 'training:state', runId, state, step: session.step }),
+      ),
+    ];
+    const active: ActiveRun = { runId, dir, session, unsubscribe, done: Promise.resolve() };
+    active.done = session.run().then(
+      async (result) => {
+        this.finishRun(active);
+        await writeRunRecord(dir, { ...record, endedAt: new Date().toISOString() }).catch(
+          () => undefined,
+        );
+        this.emit({
+          type: 'training:done',
+          runId,
+          step: result.step,
+          trainSeconds: result.trainSeconds,
+          bestValidation: result.bestValidation,
+        });
+      },
+      (error: unknown) => {
+        // The run folder stays un-ended: its last checkpoint is what model:recoverable offers.
+        this.finishRun(active);
+        this.emit({ type: 'training:error', runId, message: userMessage(error) });
+      },
+    );
+    this.run = active;
+    return { runId };
+  }
+
+  private finishRun(run: ActiveRun): void {
+    for (const off of run.unsubscribe) off();
+    try {
+      this.model = run.session.snapshot();
+      this.modelPath = null;
+    } catch {
+      // A session that failed before its first step has nothing worth keeping.
+    }
+    run.session.dispose();
+    if (this.run === run) this.run = null;
+  }
+
+  /** A checkpoint opened for a resume brings its corpus back, when its run folder recorded one. */
+  private async reopenCorpusOf(modelPath: string): Promise<void> {
+    const record = await readRunRecord(path.dirname(modelPath));
+    if (record?.source) await this.openCorpus(record.source).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Models
+
+  private currentSnapshotOrNull(): TrainingSnapshot | null {
+    if (this.run) return this.run.session.snapshot();
+    return this.model;
+  }
+
+  private currentSnapshot(): TrainingSnapshot {
+    const snapshot = this.currentSnapshotOrNull();
+    if (!snapshot)
+      throw new UsageError('model/none', 'there is no model yet: train one or open a model file');
+    return snapshot;
+  }
+
+  private async modelStore() {
+    const { ModelStore } = await import('../model');
+    return new ModelStore(this.dataDir);
+  }
+
+  private async saveModel(file: string): Promise<ReplyOf<'model:save'>> {
+    const { saveModel, readModelSummary } = await import('../model');
+    const target = path.resolve(file);
+    await saveModel(target, this.currentSnapshot());
+    await (await this.modelStore()).remember(target).catch(() => undefined);
+    if (!this.run) this.modelPath = target;
+    return { path: target, summary: await readModelSummary(target) };
+  }
+
+  private async openModel(file: string): Promise<ReplyOf<'model:open'>> {
+    if (this.run) throw new UsageError('engine/busy', 'stop training before opening a model');
+    const { loadModel, readModelSummary } = await import('../model');
+    const target = path.resolve(file);
+    const snapshot = await loadModel(target);
+    this.dropGenerator();
+    this.model = snapshot;
+    this.modelPath = target;
+    await (await this.modelStore()).remember(target).catch(() => undefined);
+    return readModelSummary(target);
+  }
+
+  /** The newest checkpoint of the newest run that did not end cleanly and is not running now. */
+  private async recoverable(): Promise<RecentModel | null> {
+    const runsDir = path.join(this.dataDir, 'runs');
+    let names: string[];
+    try {
+      names = await readdir(runsDir);
+    } catch {
+      return null;
+    }
+    const { CheckpointManager, readModelSummary } = await import('../model');
+    // Run ids start with a UTC timestamp, so a reverse sort is newest first.
+    for (const name of names.sort().reverse()) {
+      if (name === this.run?.runId) continue;
+      const dir = path.join(runsDir, name);
+      const record = await readRunRecord(dir);
+      if (!record || record.endedAt) continue;
+      const latest = await new CheckpointManager(dir).latest().catch(() => null);
+      if (!latest) continue;
+      try {
+        const summary = await readModelSummary(latest);
+        return {
+          path: latest,
+          name: `${record.corpus.name} (recovered)`,
+          step: summary.step,
+          savedAt: summary.savedAt,
+        };
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Generation
+
+  private async generate(
+    options: RequestOf<'generation:start'>['options'],
+  ): Promise<ReplyOf<'generation:start'>> {
+    if (this.generations.size >= MAX_GENERATIONS) {
+      throw new UsageError('generation/busy', 'too many generations at once; stop one first');
+    }
+    const snapshot = this.currentSnapshot();
+    let generator: Generator;
+    if (this.generator && this.generator.snapshot === snapshot) {
+      generator = this.generator.generator;
+    } else {
+      const { Generator } = await import('./index');
+      generator = Generator.fromSnapshot(snapshot);
+      // Snapshots taken from a running session are fresh each time: cache only a stable model.
+      if (!this.run) {
+        this.dropGenerator();
+        this.generator = { snapshot, generator };
+      }
+    }
+    const generationId = `g-${randomBytes(6).toString('hex')}`;
+    const controller = new AbortController();
+    this.generations.set(generationId, controller);
+    try {
+      const result = await generator.generate(
+        options,
+        (chunk) => this.emit({ type: 'generation:chunk', generationId, ...chunk }),
+        controller.signal,
+      );
+      return { generationId, text: result.text, unknownInPrime: result.unknownInPrime };
+    } finally {
+      this.generations.delete(generationId);
+      if (this.generator?.generator !== generator) generator.dispose();
+    }
+  }
+
+  private dropGenerator(): void {
+    if (this.generator && this.generations.size === 0) this.generator.generator.dispose();
+    this.generator = null;
+  }
+}
+
+// -----------------------------------------------------------------------------------
+// Helpers
+
+function failure(id: number, error: WireError): WireMessage {
+  return { kind: 'reply', id, ok: false, error };
+}
+
+/** Any thrown value → the one-line wire error users see. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof StudioError || error instanceof RequestValidationError) {
+    return { code: error.code, message: userMessage(error) };
+  }
+  return { code: 'engine/internal', message: userMessage(error) };
+}
+
+function newRunId(): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\..*$/, '')
+    .replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
+  await writeFile(path.join(dir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+async function readRunRecord(dir: string): Promise<RunRecord | null> {
+  try {
+    const record = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+    return typeof record.runId === 'string' ? record : null;
+  } catch {
+    return null;
+  }
+}
