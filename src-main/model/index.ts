@@ -11,3 +11,5 @@ export {
   checkpointFileName,
   type CheckpointManagerOptions,
 } from './checkpoints';
+export { ModelStore, MAX_RECENT, RECENT_MODELS_FILE } from './model-store';
+export { compareVocabulary, type VocabularyLike } from './vocabulary-check';
