@@ -1,0 +1,69 @@
+/**
+ * The one place the engine loads TensorFlow.
+ *
+ * TensorFlow reads its thread-pool sizes (`TF_NUM_INTRAOP_THREADS`,
+ * `TF_NUM_INTEROP_THREADS`) from the environment once, when tfjs-node creates its eager
+ * context at load time, so the defaults below must be in place before the first
+ * `require('@tensorflow/tfjs-node')` in the process. A value the user already set wins.
+ *
+ * Why these defaults: a training step is ~30 small kernels run one after another; with
+ * one inter-op thread TensorFlow runs each kernel inline instead of handing it to a pool,
+ * and two intra-op threads still let the larger matrix products use both cores (measured
+ * in docs/engine.md).
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+process.env.TF_NUM_INTEROP_THREADS ??= '1';
+
+/** The tfjs-node module (the same instance an `import '@tensorflow/tfjs-node'` gets). */
+export const tf: typeof import('@tensorflow/tfjs-node') = require('@tensorflow/tfjs-node');
+
+/** What the engine needs of tfjs-node's native binding (see its binding/tfjs_binding.cc). */
+export interface TfBinding {
+  TF_FLOAT: number;
+  TF_INT32: number;
+  TF_INT64: number;
+  TF_ATTR_INT: number;
+  TF_ATTR_FLOAT: number;
+  TF_ATTR_BOOL: number;
+  TF_ATTR_TYPE: number;
+  TF_Version: string;
+  createTensor(shape: number[], dtype: number, values: Int32Array | Float32Array): number;
+  deleteTensor(id: number): void;
+  executeOp(
+    name: string,
+    attrs: OpAttr[],
+    inputIds: number[],
+    numOutputs: number,
+  ): TensorMetadata[];
+}
+
+/** An op attribute as the binding takes it: `type` is one of the binding's `TF_ATTR_*`. */
+export interface OpAttr {
+  name: string;
+  type: number;
+  value: number | boolean | number[];
+}
+
+export interface TensorMetadata {
+  id: number;
+  shape: number[];
+  dtype: number;
+}
+
+/** What the engine needs of tfjs-node's NodeJSKernelBackend. */
+export interface NodeBackend {
+  binding: TfBinding;
+  getInputTensorIds(tensors: import('@tensorflow/tfjs-node').Tensor[]): number[];
+  createOutputTensor(metadata: TensorMetadata): import('@tensorflow/tfjs-node').Tensor;
+}
+
+/** tfjs-node's backend, or null when another backend is active (then only the reference path runs). */
+export function nodeBackend(): NodeBackend | null {
+  const backend = tf.backend() as unknown as Partial<NodeBackend>;
+  if (!backend || typeof backend.getInputTensorIds !== 'function' || !backend.binding) return null;
+  return backend as NodeBackend;
+}
