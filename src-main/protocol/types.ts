@@ -84,7 +84,14 @@ export interface ModelConfig {
   dropout: number;
   /** Initial forget-gate bias. */
   forgetBias: number;
+  /**
+   * Weight initialisation: `tutorial` is the TF1 tutorial's truncated normal with mean −0.1
+   * and stddev 0.1 (its famous quirk); `uniform` is ±0.1; `glorot` (the default) is Glorot uniform.
+   */
+  init?: WeightInit;
 }
+
+export type WeightInit = 'tutorial' | 'uniform' | 'glorot';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
 
