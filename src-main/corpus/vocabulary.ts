@@ -1,0 +1,205 @@
+/**
+ * Normalisation and the vocabulary: which symbols a model knows, and how text maps to ids.
+ *
+ * A symbol is one Unicode code point (never a UTF-16 unit or a byte). Normalisation works
+ * code point by code point, so the streaming corpus reader and `normalise()` on a string
+ * agree exactly (a whole-string `toLowerCase()` would differ: it lowercases a final Σ to ς
+ * depending on context).
+ */
+import { CorpusError } from '../errors';
+import type { Normalisation } from '../protocol/types';
+
+const SPACE = 0x20;
+
+/**
+ * What one code point becomes under a normalisation: usually one code point, occasionally
+ * more (`'İ'.toLowerCase()` is two). In `text8` the result is always one of a–z or a space;
+ * collapsing runs of spaces is done by the caller, because it spans code points.
+ */
+export function normaliseCodePoint(codePoint: number, mode: Normalisation): string {
+  const symbol = String.fromCodePoint(codePoint);
+  if (mode === 'keep') return symbol;
+  const lower = symbol.toLowerCase();
+  if (mode === 'lowercase') return lower;
+  // text8: the tutorial's corpus kept only a–z and space (after lowercasing A–Z).
+  if (lower.length === 1) {
+    const c = lower.charCodeAt(0);
+    if (c >= 0x61 && c <= 0x7a) return lower;
+  }
+  return ' ';
+}
+
+/**
+ * Normalises a string: `keep` returns it unchanged, `lowercase` lowercases each code point,
+ * `text8` keeps a–z (after lowercasing), turns everything else into a space and collapses
+ * runs of spaces into one.
+ */
+export function normalise(text: string, mode: Normalisation): string {
+  if (mode === 'keep') return text;
+  const cache = new Map<number, string>();
+  const parts: string[] = [];
+  let previousSpace = false;
+  for (const character of text) {
+    const codePoint = character.codePointAt(0)!;
+    let mapped = cache.get(codePoint);
+    if (mapped === undefined) {
+      mapped = normaliseCodePoint(codePoint, mode);
+      cache.set(codePoint, mapped);
+    }
+    if (mode === 'text8') {
+      const isSpace = mapped.charCodeAt(0) === SPACE;
+      if (isSpace && previousSpace) continue;
+      previousSpace = isSpace;
+    }
+    parts.push(mapped);
+  }
+  return parts.join('');
+}
+
+/** Whether a string is exactly one code point. */
+function isOneCodePoint(symbol: string): boolean {
+  if (symbol.length === 0 || symbol.length > 2) return false;
+  const codePoint = symbol.codePointAt(0)!;
+  return symbol.length === (codePoint > 0xffff ? 2 : 1);
+}
+
+/** Shows a symbol readably in one-line messages (`'\n'`, `' '`, `'é'`). */
+export function displaySymbol(symbol: string): string {
+  return JSON.stringify(symbol);
+}
+
+/**
+ * The symbols a model knows, by id, with the normalisation applied before encoding and the
+ * optional unknown symbol that stands for everything else. It belongs to the model: it is
+ * saved with it and compared against a corpus before training resumes.
+ */
+export class Vocabulary {
+  readonly symbols: string[];
+  readonly unknownId: number | null;
+  readonly normalisation: Normalisation;
+  private readonly index: Map<string, number>;
+
+  private constructor(
+    symbols: string[],
+    normalisation: Normalisation,
+    unknownId: number | null,
+    index: Map<string, number>,
+  ) {
+    this.symbols = symbols;
+    this.normalisation = normalisation;
+    this.unknownId = unknownId;
+    this.index = index;
+  }
+
+  /**
+   * Builds a vocabulary from symbols by id. Each symbol must be one code point and appear
+   * once; `unknownSymbol`, when given, must be one of them.
+   */
+  static fromSymbols(
+    symbols: string[],
+    normalisation: Normalisation,
+    unknownSymbol: string | null,
+  ): Vocabulary {
+    if (symbols.length === 0) {
+      throw new CorpusError('corpus/bad-vocabulary', 'the vocabulary is empty');
+    }
+    const index = new Map<string, number>();
+    symbols.forEach((symbol, id) => {
+      if (typeof symbol !== 'string' || !isOneCodePoint(symbol)) {
+        throw new CorpusError(
+          'corpus/bad-vocabulary',
+          `vocabulary symbol ${id} is not a single character: ${JSON.stringify(symbol)}`,
+        );
+      }
+      if (index.has(symbol)) {
+        throw new CorpusError(
+          'corpus/bad-vocabulary',
+          `vocabulary symbol ${displaySymbol(symbol)} appears twice (ids ${index.get(symbol)} and ${id})`,
+        );
+      }
+      index.set(symbol, id);
+    });
+    let unknownId: number | null = null;
+    if (unknownSymbol !== null) {
+      const id = index.get(unknownSymbol);
+      if (id === undefined) {
+        throw new CorpusError(
+          'corpus/bad-vocabulary',
+          `the unknown symbol ${displaySymbol(unknownSymbol)} is not in the vocabulary`,
+        );
+      }
+      unknownId = id;
+    }
+    return new Vocabulary([...symbols], normalisation, unknownId, index);
+  }
+
+  get size(): number {
+    return this.symbols.length;
+  }
+
+  get unknownSymbol(): string | null {
+    return this.unknownId === null ? null : this.symbols[this.unknownId];
+  }
+
+  idOf(symbol: string): number | undefined {
+    return this.index.get(symbol);
+  }
+
+  /**
+   * Normalises then encodes. Symbols not in the vocabulary map to `unknownId` if there is
+   * one, otherwise they are dropped; either way they are listed (distinct, in order of first
+   * appearance) in `unknown`.
+   */
+  encode(text: string): { ids: Int32Array; unknown: string[] } {
+    const normalised = normalise(text, this.normalisation);
+    const ids: number[] = [];
+    const unknown = new Set<string>();
+    for (const symbol of normalised) {
+      const id = this.index.get(symbol);
+      if (id !== undefined) {
+        ids.push(id);
+        continue;
+      }
+      unknown.add(symbol);
+      if (this.unknownId !== null) ids.push(this.unknownId);
+    }
+    return { ids: Int32Array.from(ids), unknown: [...unknown] };
+  }
+
+  /** The text for a sequence of ids; ids outside the vocabulary are an error. */
+  decode(ids: ArrayLike<number>): string {
+    const parts = new Array<string>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const symbol = this.symbols[ids[i]];
+      if (symbol === undefined) {
+        throw new CorpusError(
+          'corpus/bad-id',
+          `id ${ids[i]} is outside the vocabulary of ${this.symbols.length} symbols`,
+        );
+      }
+      parts[i] = symbol;
+    }
+    return parts.join('');
+  }
+
+  /** Compares two vocabularies; returns null if identical, else a one-line description of what differs. */
+  difference(other: Vocabulary): string | null {
+    if (this.normalisation !== other.normalisation) {
+      return `normalisation differs: ${this.normalisation} vs ${other.normalisation}`;
+    }
+    if (this.size !== other.size) {
+      return `vocabulary size differs: ${this.size} vs ${other.size} symbols`;
+    }
+    for (let id = 0; id < this.size; id++) {
+      if (this.symbols[id] !== other.symbols[id]) {
+        return `symbol ${id} differs: ${displaySymbol(this.symbols[id])} vs ${displaySymbol(other.symbols[id])}`;
+      }
+    }
+    if (this.unknownId !== other.unknownId) {
+      const describe = (v: Vocabulary): string =>
+        v.unknownSymbol === null ? 'none' : displaySymbol(v.unknownSymbol);
+      return `unknown symbol differs: ${describe(this)} vs ${describe(other)}`;
+    }
+    return null;
+  }
+}
