@@ -1,0 +1,261 @@
+/**
+ * Browser mode's RendererBridge: the same StudioApi the desktop preload exposes, carried
+ * over one WebSocket to the browser-mode server (WireMessage JSON text frames), plus a
+ * ShellApi whose files travel over plain HTTP (upload, save path, download).
+ *
+ * The token that authorises every request comes from `?token=` in the page's URL; it is
+ * kept in sessionStorage so a reload of the same tab keeps working after the URL is cleaned.
+ */
+import {
+  methodName,
+  type CommandName,
+  type EngineEvent,
+  type FileRef,
+  type RendererBridge,
+  type ShellApi,
+  type StudioApi,
+  type WireMessage,
+} from '../../src-main/protocol/messages';
+import { COMMAND_CHANNELS } from './channels';
+import { EngineError } from './errors';
+
+const TOKEN_KEY = 'lstm-studio-token';
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+
+/** Whether the bridge currently has a live connection to the server. */
+export type ConnectionListener = (connected: boolean) => void;
+
+/** A RendererBridge that also reports its connection, for the "engine disconnected" banner. */
+export type BrowserBridge = RendererBridge & {
+  onConnection(listener: ConnectionListener): () => void;
+  /** Closes the socket for good (tests, page unload). */
+  close(): void;
+};
+
+/** What the bridge needs from its surroundings; tests pass fakes. */
+export interface BrowserBridgeEnvironment {
+  location: { protocol: string; host: string; search: string; pathname: string };
+  storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  createSocket: (url: string) => WebSocket;
+  fetch: typeof fetch;
+  /** Removes the token from the address bar once it is stored. */
+  cleanUrl?: () => void;
+  openWindow?: (url: string) => void;
+  setTimeout?: (callback: () => void, ms: number) => unknown;
+}
+
+/** The token from `?token=…`, else the one this tab stored earlier; '' when neither. */
+export function resolveToken(environment: BrowserBridgeEnvironment): string {
+  const fromUrl = new URLSearchParams(environment.location.search).get('token');
+  if (fromUrl) {
+    environment.storage?.setItem(TOKEN_KEY, fromUrl);
+    environment.cleanUrl?.();
+    return fromUrl;
+  }
+  return environment.storage?.getItem(TOKEN_KEY) ?? '';
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** Reads an HTTP error body (`{error: {message}}`, `{message}` or text) as an EngineError. */
+async function httpError(response: Response, what: string): Promise<EngineError> {
+  let message = `${what} failed (HTTP ${response.status})`;
+  try {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as {
+        error?: { code?: string; message?: string } | string;
+        message?: string;
+      };
+      const error = body.error;
+      if (typeof error === 'object' && error?.message)
+        return new EngineError(error.code ?? 'http', error.message);
+      if (typeof error === 'string') message = error;
+      else if (body.message) message = body.message;
+    } catch {
+      if (text.trim() !== '' && text.length < 300) message = text.trim();
+    }
+  } catch {
+    // The body could not be read; the status line is all there is.
+  }
+  return new EngineError('http', message);
+}
+
+/**
+ * Builds the bridge and starts connecting. Commands issued before the socket opens (or
+ * while it reconnects) wait for it; commands in flight when it drops fail with a
+ * readable message, because their replies can no longer arrive.
+ */
+export function createBrowserBridge(environment: BrowserBridgeEnvironment): BrowserBridge {
+  const token = resolveToken(environment);
+  const schedule = environment.setTimeout ?? ((callback, ms) => setTimeout(callback, ms));
+  const wsProtocol = environment.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socketUrl = `${wsProtocol}//${environment.location.host}/ws?token=${encodeURIComponent(token)}`;
+  const eventListeners = new Set<(event: EngineEvent) => void>();
+  const connectionListeners = new Set<ConnectionListener>();
+  const pending = new Map<number, Pending>();
+  let queue: string[] = [];
+  let nextId = 1;
+  let socket: WebSocket | null = null;
+  let connected = false;
+  let closed = false;
+  let retryMs = FIRST_RETRY_MS;
+
+  const setConnected = (value: boolean): void => {
+    if (connected === value) return;
+    connected = value;
+    for (const listener of connectionListeners) listener(value);
+  };
+
+  const onMessage = (data: unknown): void => {
+    if (typeof data !== 'string') return;
+    let message: WireMessage;
+    try {
+      message = JSON.parse(data) as WireMessage;
+    } catch {
+      return;
+    }
+    if (message.kind === 'event') {
+      for (const listener of eventListeners) listener(message.event);
+    } else if (message.kind === 'reply') {
+      const waiting = pending.get(message.id);
+      if (!waiting) return;
+      pending.delete(message.id);
+      if (message.ok) waiting.resolve(message.payload);
+      else waiting.reject(new EngineError(message.error.code, message.error.message));
+    }
+  };
+
+  const connect = (): void => {
+    if (closed) return;
+    const ws = environment.createSocket(socketUrl);
+    socket = ws;
+    ws.addEventListener('open', () => {
+      retryMs = FIRST_RETRY_MS;
+      setConnected(true);
+      const waiting = queue;
+      queue = [];
+      for (const frame of waiting) ws.send(frame);
+    });
+    ws.addEventListener('message', (event) => onMessage((event as MessageEvent).data));
+    ws.addEventListener('close', () => {
+      if (socket !== ws) return;
+      socket = null;
+      setConnected(false);
+      for (const [id, waiting] of pending) {
+        pending.delete(id);
+        waiting.reject(
+          new EngineError(
+            'engine/disconnected',
+            'The connection to the engine was lost; try again once it is back.',
+          ),
+        );
+      }
+      if (!closed) {
+        schedule(connect, retryMs);
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+      }
+    });
+  };
+
+  const invoke = (channel: CommandName, payload: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      const frame = JSON.stringify({ kind: 'command', id, channel, payload } satisfies WireMessage);
+      if (socket && connected) socket.send(frame);
+      else queue.push(frame);
+    });
+
+  const api = {
+    onEvent(listener: (event: EngineEvent) => void): () => void {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+  } as Record<string, unknown>;
+  for (const channel of COMMAND_CHANNELS) {
+    api[methodName(channel)] = (request: unknown) => invoke(channel, request ?? {});
+  }
+
+  const withToken = (path: string, params: Record<string, string> = {}): string => {
+    const search = new URLSearchParams({ ...params, token });
+    return `${path}?${search.toString()}`;
+  };
+
+  const shell: ShellApi = {
+    kind: 'browser',
+    async fileRef(file: File): Promise<FileRef> {
+      const response = await environment.fetch(withToken('/upload'), {
+        method: 'POST',
+        headers: {
+          'x-file-name': encodeURIComponent(file.name),
+          'content-type': 'application/octet-stream',
+        },
+        body: file,
+      });
+      if (!response.ok) throw await httpError(response, `Uploading ${file.name}`);
+      const body = (await response.json()) as { path: string };
+      return { path: body.path };
+    },
+    async chooseOpenPath(): Promise<FileRef | null> {
+      return null;
+    },
+    async chooseSavePath(
+      purpose: 'model' | 'export',
+      suggestedName: string,
+    ): Promise<FileRef | null> {
+      const response = await environment.fetch(
+        withToken('/models/save-path', { name: suggestedName, purpose }),
+      );
+      if (!response.ok) throw await httpError(response, 'Choosing where to save');
+      const body = (await response.json()) as { path: string };
+      return { path: body.path };
+    },
+    downloadUrl(path: string): string {
+      return withToken('/download', { path });
+    },
+    setProgress(): void {},
+    onMenu(): () => void {
+      return () => {};
+    },
+    openExternal(url: string): void {
+      if (!/^https?:\/\//i.test(url)) return;
+      if (environment.openWindow) environment.openWindow(url);
+    },
+  };
+
+  connect();
+
+  return {
+    api: api as unknown as StudioApi,
+    shell,
+    onConnection(listener: ConnectionListener): () => void {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+    close(): void {
+      closed = true;
+      socket?.close();
+    },
+  };
+}
+
+/** This page's real surroundings: its location, session storage, WebSocket and fetch. */
+export function browserEnvironment(): BrowserBridgeEnvironment {
+  return {
+    location: window.location,
+    storage: window.sessionStorage,
+    createSocket: (url) => new WebSocket(url),
+    fetch: (input, init) => window.fetch(input, init),
+    cleanUrl: () => {
+      const url = new URL(window.location.href);
+      url.searchParams.delete('token');
+      window.history.replaceState(null, '', url.toString());
+    },
+    openWindow: (url) => void window.open(url, '_blank', 'noopener,noreferrer'),
+  };
+}

@@ -1,0 +1,305 @@
+/**
+ * The hyperparameter form: presets, every field with its bounds and inline problems, and
+ * the live estimate. Bounds and validation come from the engine's presets module (pure
+ * data and functions), so the form and the engine can never disagree about a limit.
+ */
+import {
+  FIELD_BOUNDS,
+  defaultRunConfig,
+  validateRunConfig,
+  type FieldBounds,
+  type FieldPath,
+} from '../../src-main/engine/presets';
+import type {
+  Estimate,
+  OptimizerName,
+  Preset,
+  RunConfig,
+  Schedule,
+  WeightInit,
+} from '../../src-main/protocol/types';
+import type { StudioContext } from './context';
+
+export type { FieldPath };
+
+/** A number field's value as an input holds it: null when empty or not a number. */
+type Num = number | null;
+
+export interface FormFields {
+  layerCount: Num;
+  units: Num;
+  input: 'one-hot' | 'embedding';
+  embeddingSize: Num;
+  dropout: Num;
+  forgetBias: Num;
+  /** Absent means the engine's default (Glorot). */
+  init: WeightInit | undefined;
+  batchSize: Num;
+  unrollings: Num;
+  steps: Num;
+  optimizer: OptimizerName;
+  learningRate: Num;
+  momentum: Num;
+  scheduleKind: Schedule['kind'];
+  decayRate: Num;
+  decaySteps: Num;
+  staircase: boolean;
+  minLearningRate: Num;
+  warmupSteps: Num;
+  clipNorm: Num;
+  seed: Num;
+  summaryEvery: Num;
+  sampleEvery: Num;
+  sampleCount: Num;
+  sampleLength: Num;
+  checkpointEvery: Num;
+  keepCheckpoints: Num;
+}
+
+/** Which form field each bounded path is edited in. */
+export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
+  'model.layers': 'layerCount',
+  'model.units': 'units',
+  'model.embeddingSize': 'embeddingSize',
+  'model.dropout': 'dropout',
+  'model.forgetBias': 'forgetBias',
+  'training.batchSize': 'batchSize',
+  'training.unrollings': 'unrollings',
+  'training.steps': 'steps',
+  'training.learningRate': 'learningRate',
+  'training.momentum': 'momentum',
+  'training.warmupSteps': 'warmupSteps',
+  'training.clipNorm': 'clipNorm',
+  'training.seed': 'seed',
+  'training.summaryEvery': 'summaryEvery',
+  'training.sampleEvery': 'sampleEvery',
+  'training.sampleCount': 'sampleCount',
+  'training.sampleLength': 'sampleLength',
+  'training.checkpointEvery': 'checkpointEvery',
+  'training.keepCheckpoints': 'keepCheckpoints',
+  'schedule.decayRate': 'decayRate',
+  'schedule.decaySteps': 'decaySteps',
+  'schedule.minLearningRate': 'minLearningRate',
+};
+
+/** A RunConfig → the form's fields (layers shown as a count and one size: presets are uniform). */
+export function fieldsFromConfig(config: RunConfig): FormFields {
+  const { model, training } = config;
+  const schedule = training.schedule;
+  return {
+    layerCount: model.layers.length,
+    units: model.layers[0] ?? 64,
+    input: model.input,
+    embeddingSize: model.embeddingSize,
+    dropout: model.dropout,
+    forgetBias: model.forgetBias,
+    init: model.init,
+    batchSize: training.batchSize,
+    unrollings: training.unrollings,
+    steps: training.steps,
+    optimizer: training.optimizer,
+    learningRate: training.learningRate,
+    momentum: training.momentum,
+    scheduleKind: schedule.kind,
+    decayRate: schedule.kind === 'exponential' ? schedule.decayRate : 0.1,
+    decaySteps: schedule.kind === 'exponential' ? schedule.decaySteps : 5000,
+    staircase: schedule.kind === 'exponential' ? schedule.staircase : true,
+    minLearningRate:
+      schedule.kind === 'cosine' ? schedule.minLearningRate : training.learningRate / 10,
+    warmupSteps: training.warmupSteps,
+    clipNorm: training.clipNorm,
+    seed: training.seed,
+    summaryEvery: training.summaryEvery,
+    sampleEvery: training.sampleEvery,
+    sampleCount: training.sampleCount,
+    sampleLength: training.sampleLength,
+    checkpointEvery: training.checkpointEvery,
+    keepCheckpoints: training.keepCheckpoints,
+  };
+}
+
+/** The fields → a RunConfig (empty numbers become NaN, which validation reports). */
+export function configFromFields(fields: FormFields): RunConfig {
+  const n = (value: Num): number => (typeof value === 'number' ? value : Number.NaN);
+  const layerCount = n(fields.layerCount);
+  const layers =
+    Number.isInteger(layerCount) && layerCount >= 1 && layerCount <= 4
+      ? Array.from({ length: layerCount }, () => n(fields.units))
+      : [n(fields.units)];
+  let schedule: Schedule;
+  if (fields.scheduleKind === 'exponential') {
+    schedule = {
+      kind: 'exponential',
+      decayRate: n(fields.decayRate),
+      decaySteps: n(fields.decaySteps),
+      staircase: fields.staircase,
+    };
+  } else if (fields.scheduleKind === 'cosine') {
+    schedule = { kind: 'cosine', minLearningRate: n(fields.minLearningRate) };
+  } else {
+    schedule = { kind: 'constant' };
+  }
+  return {
+    model: {
+      layers,
+      input: fields.input,
+      embeddingSize: n(fields.embeddingSize),
+      dropout: n(fields.dropout),
+      forgetBias: n(fields.forgetBias),
+      ...(fields.init ? { init: fields.init } : {}),
+    },
+    training: {
+      batchSize: n(fields.batchSize),
+      unrollings: n(fields.unrollings),
+      steps: n(fields.steps),
+      optimizer: fields.optimizer,
+      learningRate: n(fields.learningRate),
+      momentum: n(fields.momentum),
+      schedule,
+      warmupSteps: n(fields.warmupSteps),
+      clipNorm: n(fields.clipNorm),
+      seed: n(fields.seed),
+      summaryEvery: n(fields.summaryEvery),
+      sampleEvery: n(fields.sampleEvery),
+      sampleCount: n(fields.sampleCount),
+      sampleLength: n(fields.sampleLength),
+      checkpointEvery: n(fields.checkpointEvery),
+      keepCheckpoints: n(fields.keepCheckpoints),
+    },
+  };
+}
+
+function formatBound(value: number): string {
+  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
+}
+
+/** "1 to 10,000,000 steps": what a field accepts, shown beside it. */
+export function describeBounds(bounds: FieldBounds): string {
+  const unit = bounds.unit ? ` ${bounds.unit}` : '';
+  return `${formatBound(bounds.min)} to ${formatBound(bounds.max)}${unit}`;
+}
+
+/** The inline problem of one field's value, or null when it fits its bounds. */
+export function fieldProblem(path: FieldPath, value: Num): string | null {
+  const bounds: FieldBounds = FIELD_BOUNDS[path];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'Enter a number';
+  if (bounds.integer && !Number.isInteger(value)) return 'Enter a whole number';
+  if (value < bounds.min || value > bounds.max) return `Must be ${describeBounds(bounds)}`;
+  return null;
+}
+
+/** Paths whose field is shown (and so checked) with the current choices. */
+function activePaths(fields: FormFields): FieldPath[] {
+  return (Object.keys(FIELD_OF) as FieldPath[]).filter((path) => {
+    if (path === 'model.embeddingSize') return fields.input === 'embedding';
+    if (path === 'training.momentum')
+      return fields.optimizer === 'momentum' || fields.optimizer === 'rmsprop';
+    if (path === 'schedule.decayRate' || path === 'schedule.decaySteps')
+      return fields.scheduleKind === 'exponential';
+    if (path === 'schedule.minLearningRate') return fields.scheduleKind === 'cosine';
+    return true;
+  });
+}
+
+const ESTIMATE_DELAY_MS = 300;
+
+export class FormState {
+  presets = $state.raw<Preset[]>([]);
+  presetId = $state('seed');
+  fields = $state<FormFields>(fieldsFromConfig(defaultRunConfig()));
+  /** Characters of the open corpus's training range, or null without a corpus. */
+  corpusChars = $state<number | null>(null);
+  estimate = $state.raw<(Estimate & { problems: string[] }) | null>(null);
+  estimating = $state(false);
+  private estimateTimer: ReturnType<typeof setTimeout> | null = null;
+  private estimateSequence = 0;
+
+  readonly config = $derived(configFromFields(this.fields));
+  /** Inline problem per shown field. */
+  readonly problems = $derived.by(() => {
+    const problems: Partial<Record<FieldPath, string>> = {};
+    for (const path of activePaths(this.fields)) {
+      const problem = fieldProblem(path, this.fields[FIELD_OF[path]] as Num);
+      if (problem) problems[path] = problem;
+    }
+    return problems;
+  });
+  /** Every reason the configuration cannot train, as sentences; [] when it can. */
+  readonly configProblems = $derived.by(() => {
+    const inline = Object.entries(this.problems).map(
+      ([path, problem]) => `${FIELD_BOUNDS[path as FieldPath].label}: ${problem}`,
+    );
+    if (inline.length > 0) return inline;
+    return validateRunConfig(
+      this.config,
+      this.corpusChars === null ? undefined : { chars: this.corpusChars },
+    );
+  });
+  readonly valid = $derived(this.configProblems.length === 0);
+  readonly modified = $derived.by(() => {
+    const preset = this.presets.find((candidate) => candidate.id === this.presetId);
+    // Through the form's own representation, so a preset reads as unmodified until edited.
+    const shown = preset ? configFromFields(fieldsFromConfig(preset.config)) : null;
+    return shown ? JSON.stringify(shown) !== JSON.stringify(this.config) : false;
+  });
+  readonly preset = $derived(
+    this.presets.find((candidate) => candidate.id === this.presetId) ?? null,
+  );
+
+  constructor(private readonly context: StudioContext) {}
+
+  /** Loads the presets (sized to the open corpus, if any) and keeps the chosen one's config. */
+  async loadPresets(apply = true): Promise<void> {
+    try {
+      const { presets } = await this.context.api.presetsList({});
+      this.presets = presets;
+      if (apply)
+        this.applyPreset(
+          presets.some((p) => p.id === this.presetId) ? this.presetId : (presets[0]?.id ?? 'seed'),
+        );
+    } catch (error) {
+      this.context.report(error, 'Loading the presets');
+    }
+  }
+
+  applyPreset(id: string): void {
+    const preset = this.presets.find((candidate) => candidate.id === id);
+    if (!preset) return;
+    this.presetId = id;
+    this.fields = fieldsFromConfig(preset.config);
+  }
+
+  /** Shows a configuration that came from elsewhere (an opened model). */
+  applyConfig(config: RunConfig): void {
+    this.fields = fieldsFromConfig(config);
+  }
+
+  /** Asks the engine for an estimate after the user pauses typing; stale replies are dropped. */
+  scheduleEstimate(delayMs = ESTIMATE_DELAY_MS): void {
+    if (this.estimateTimer !== null) clearTimeout(this.estimateTimer);
+    this.estimateTimer = setTimeout(() => {
+      this.estimateTimer = null;
+      void this.estimateNow();
+    }, delayMs);
+  }
+
+  async estimateNow(): Promise<void> {
+    const sequence = ++this.estimateSequence;
+    if (!this.valid) {
+      this.estimate = null;
+      return;
+    }
+    this.estimating = true;
+    try {
+      const estimate = await this.context.api.presetsEstimate({
+        config: $state.snapshot(this.config),
+      });
+      if (sequence === this.estimateSequence) this.estimate = estimate;
+    } catch {
+      // Without an open corpus the engine cannot size the vocabulary; the form says so instead.
+      if (sequence === this.estimateSequence) this.estimate = null;
+    } finally {
+      if (sequence === this.estimateSequence) this.estimating = false;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The models pane's state: the model that is open (trained here or opened from a file),
+ * recent models, saving, opening and exporting.
+ */
+import type { FileRef } from '../../src-main/protocol/messages';
+import type { ModelSummary, RecentModel } from '../../src-main/protocol/types';
+import type { StudioContext } from './context';
+import { safeFileName, stripExtension } from './format';
+
+/** "tiny.txt" at step 200 → "tiny-step200.lstm". */
+export function suggestedModelName(corpusName: string | null, step: number): string {
+  const base = safeFileName(stripExtension(corpusName ?? 'model'));
+  return `${base}-step${step}.lstm`;
+}
+
+export class ModelsState {
+  recent = $state.raw<RecentModel[]>([]);
+  /** The open model's summary, when it was opened from or saved to a file. */
+  current = $state.raw<ModelSummary | null>(null);
+  busy = $state(false);
+  /** Browser mode: where the last saved model can be downloaded. */
+  downloadUrl = $state<string | null>(null);
+  savedPath = $state<string | null>(null);
+  exportedFiles = $state.raw<string[]>([]);
+
+  constructor(
+    private readonly context: StudioContext,
+    private readonly onOpened: (summary: ModelSummary) => void,
+  ) {}
+
+  async loadRecent(): Promise<void> {
+    try {
+      const { models } = await this.context.api.modelRecent({});
+      this.recent = models;
+    } catch (error) {
+      this.context.report(error, 'Listing recent models');
+    }
+  }
+
+  /** Saves the current model: a desktop dialog, or a path in the server's models folder. */
+  async save(corpusName: string | null, step: number): Promise<void> {
+    await this.run('Saving the model', async () => {
+      const file = await this.context.shell.chooseSavePath(
+        'model',
+        suggestedModelName(corpusName, step),
+      );
+      if (!file) return;
+      const { path, summary } = await this.context.api.modelSave({ file });
+      this.current = summary;
+      this.savedPath = path;
+      this.downloadUrl = this.context.shell.downloadUrl(path);
+      await this.loadRecent();
+    });
+  }
+
+  /** Opens a model from a file the user picked. */
+  async openFile(file: File): Promise<void> {
+    await this.run('Opening the model', async () => {
+      const ref = await this.context.shell.fileRef(file);
+      await this.openRef(ref);
+    });
+  }
+
+  /** Opens a model by path (recent list, desktop dialog, crash recovery). */
+  async openPath(path: string): Promise<boolean> {
+    let opened = false;
+    await this.run('Opening the model', async () => {
+      await this.openRef({ path });
+      opened = true;
+    });
+    return opened;
+  }
+
+  /** Desktop: the native open dialog; returns false when the file control should be used instead. */
+  async openWithDialog(): Promise<boolean> {
+    const ref = await this.context.shell.chooseOpenPath('model');
+    if (!ref) return false;
+    await this.openPath(ref.path);
+    return true;
+  }
+
+  async export(): Promise<void> {
+    await this.run('Exporting the model', async () => {
+      const name = `${stripExtension(this.current?.name ?? 'model')}-tfjs`;
+      const dir = await this.context.shell.chooseSavePath('export', safeFileName(name));
+      if (!dir) return;
+      const { files } = await this.context.api.modelExport({ dir, format: 'tfjs' });
+      this.exportedFiles = files;
+    });
+  }
+
+  private async openRef(file: FileRef): Promise<void> {
+    const summary = await this.context.api.modelOpen({ file });
+    this.current = summary;
+    this.savedPath = summary.path;
+    this.downloadUrl = null;
+    this.onOpened(summary);
+    await this.loadRecent();
+  }
+
+  private async run(what: string, action: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await action();
+    } catch (error) {
+      this.context.report(error, what);
+    } finally {
+      this.busy = false;
+    }
+  }
+}

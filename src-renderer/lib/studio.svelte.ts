@@ -1,0 +1,246 @@
+/**
+ * The renderer's root state: one instance per window. It owns the pane states, routes
+ * engine events to them, keeps the alert list, and knows what may be done right now
+ * (why Start is disabled, whether there is a model to generate from).
+ */
+import type { EngineEvent, MenuCommand, RendererBridge } from '../../src-main/protocol/messages';
+import type { EngineInfo, ModelSummary, RecentModel } from '../../src-main/protocol/types';
+import { CompareState } from './compare-state.svelte';
+import type { StudioContext } from './context';
+import { CorpusState } from './corpus-state.svelte';
+import { readableMessage } from './errors';
+import { FormState } from './form-state.svelte';
+import { GeneratorState } from './generator-state.svelte';
+import { ModelsState } from './models-state.svelte';
+import { TrainingMonitor } from './training-state.svelte';
+
+export interface Alert {
+  id: number;
+  message: string;
+}
+
+/** Alerts beyond this many push the oldest out, so a failing loop cannot flood the page. */
+const MAX_ALERTS = 4;
+
+/** What the UI does for menu commands that need a file control (the browser has no dialogs). */
+export interface FilePickers {
+  corpus(): void;
+  model(): void;
+}
+
+export class Studio {
+  alerts = $state.raw<Alert[]>([]);
+  /** The bridge's connection (browser mode); the desktop preload is always connected. */
+  connected = $state(true);
+  engineStatus = $state<'ready' | 'crashed' | 'restarting'>('ready');
+  engineMessage = $state<string | null>(null);
+  /** A checkpoint of a run that did not finish, offered after a crash or at start-up. */
+  recoverable = $state.raw<RecentModel | null>(null);
+  info = $state.raw<EngineInfo | null>(null);
+  private nextAlertId = 1;
+
+  readonly context: StudioContext;
+  readonly corpus: CorpusState;
+  readonly form: FormState;
+  readonly training: TrainingMonitor;
+  readonly generator: GeneratorState;
+  readonly models: ModelsState;
+  readonly compare = new CompareState();
+
+  /** There are weights to generate from or save: a run made some steps, or a model was opened. */
+  readonly hasModel = $derived.by(
+    () => this.models.current !== null || (this.training.step > 0 && this.training.runId !== null),
+  );
+  /** Why "Start training" is disabled, or null when it is enabled. */
+  readonly startBlocker = $derived.by(() => {
+    if (!this.connected) return 'The engine is disconnected';
+    if (this.training.active) return 'A run is in progress';
+    if (this.corpus.loading) return 'The corpus is still being read';
+    if (!this.corpus.report) return 'Open a corpus first';
+    return this.form.configProblems[0] ?? null;
+  });
+  /** Why generation is disabled, or null. */
+  readonly generateBlocker = $derived.by(() => {
+    if (!this.connected) return 'The engine is disconnected';
+    if (!this.hasModel) return 'Train or open a model first';
+    if (this.training.state === 'running' || this.training.state === 'stopping')
+      return 'Pause or stop training to generate';
+    return this.generator.problems[0] ?? null;
+  });
+
+  constructor(readonly bridge: RendererBridge) {
+    this.context = {
+      api: bridge.api,
+      shell: bridge.shell,
+      report: (error, what) => this.report(error, what),
+    };
+    this.corpus = new CorpusState(this.context, () => this.onCorpusOpened());
+    this.form = new FormState(this.context);
+    this.training = new TrainingMonitor(this.context, (run) => {
+      const name = this.corpus.report?.name ?? 'run';
+      this.compare.add(
+        `run:${run.runId}`,
+        `${name} · run ${run.runId.slice(0, 6)} (step ${run.step})`,
+        run.loss,
+      );
+    });
+    this.generator = new GeneratorState(this.context);
+    this.models = new ModelsState(this.context, (summary) => this.onModelOpened(summary));
+    bridge.api.onEvent((event) => this.handleEvent(event));
+  }
+
+  /** First requests once the window is up: presets, recent models, crash recovery, engine info. */
+  async init(): Promise<void> {
+    await Promise.all([
+      this.form.loadPresets(),
+      this.models.loadRecent(),
+      this.checkRecoverable(),
+      this.bridge.api
+        .engineInfo({})
+        .then((info) => (this.info = info))
+        .catch(() => {}),
+    ]);
+  }
+
+  /** Shows one readable line in the alert region; returns it. */
+  report(error: unknown, what?: string): string {
+    const message = readableMessage(error);
+    const line = what ? `${what} failed: ${message}` : message;
+    const last = this.alerts.at(-1);
+    if (last?.message !== line) {
+      this.alerts = [...this.alerts, { id: this.nextAlertId++, message: line }].slice(-MAX_ALERTS);
+    }
+    return message;
+  }
+
+  dismiss(id: number): void {
+    this.alerts = this.alerts.filter((alert) => alert.id !== id);
+  }
+
+  handleEvent(event: EngineEvent): void {
+    switch (event.type) {
+      case 'corpus:progress':
+        this.corpus.handleProgress(event.bytesRead, event.totalBytes);
+        break;
+      case 'generation:chunk':
+        this.generator.handleEvent(event);
+        break;
+      case 'engine:status':
+        this.engineStatus = event.status;
+        this.engineMessage = event.message ?? null;
+        if (event.status === 'crashed' && this.training.active) {
+          this.training.state = 'failed';
+          this.training.failure = 'the engine stopped unexpectedly';
+        }
+        if (event.status === 'ready') void this.checkRecoverable();
+        break;
+      default:
+        this.training.handleEvent(event);
+    }
+  }
+
+  setConnected(connected: boolean): void {
+    const reconnected = connected && !this.connected;
+    this.connected = connected;
+    if (reconnected) void this.checkRecoverable();
+  }
+
+  async startTraining(): Promise<void> {
+    if (this.startBlocker) return;
+    await this.training.start($state.snapshot(this.form.config), false);
+  }
+
+  /** Continues training the open model (its config wins; the form's steps may raise the total). */
+  async resumeTraining(): Promise<void> {
+    if (this.training.active) return;
+    await this.training.start($state.snapshot(this.form.config), true);
+  }
+
+  async saveModel(): Promise<void> {
+    await this.models.save(
+      this.corpus.report?.name ?? this.models.current?.corpus.name ?? null,
+      this.training.step,
+    );
+  }
+
+  /** Opens the last unfinished run's checkpoint and continues training it. */
+  async recover(): Promise<void> {
+    const checkpoint = this.recoverable;
+    if (!checkpoint) return;
+    if (await this.models.openPath(checkpoint.path)) {
+      this.recoverable = null;
+      this.engineStatus = 'ready';
+      await this.resumeTraining();
+    }
+  }
+
+  dismissRecovery(): void {
+    this.recoverable = null;
+    if (this.engineStatus === 'crashed') this.engineStatus = 'ready';
+  }
+
+  /** Desktop menu commands: the same actions the buttons trigger. */
+  async handleMenu(command: MenuCommand, pickers: FilePickers): Promise<void> {
+    if (typeof command === 'object') {
+      await this.models.openPath(command.openRecent);
+      return;
+    }
+    switch (command) {
+      case 'open-corpus': {
+        const ref = await this.bridge.shell.chooseOpenPath('corpus');
+        if (ref) await this.corpus.openRef(ref, ref.path.split(/[\\/]/).pop() ?? ref.path);
+        else pickers.corpus();
+        break;
+      }
+      case 'open-sample-corpus':
+        await this.corpus.openSample();
+        break;
+      case 'open-model':
+        if (!(await this.models.openWithDialog())) pickers.model();
+        break;
+      case 'save-model':
+      case 'save-model-as':
+        if (this.hasModel) await this.saveModel();
+        break;
+      case 'export-model':
+        if (this.hasModel) await this.models.export();
+        break;
+      case 'training-start':
+        if (this.training.state === 'paused') await this.training.resume();
+        else await this.startTraining();
+        break;
+      case 'training-pause':
+        if (this.training.state === 'running') await this.training.pause();
+        break;
+      case 'training-stop':
+        if (this.training.active) await this.training.stop();
+        break;
+    }
+  }
+
+  private async checkRecoverable(): Promise<void> {
+    try {
+      const { checkpoint } = await this.bridge.api.modelRecoverable({});
+      this.recoverable = checkpoint;
+    } catch {
+      // Recovery is an offer, not a requirement: without an answer there is nothing to offer.
+    }
+  }
+
+  private onCorpusOpened(): void {
+    this.form.corpusChars = this.corpus.trainChars;
+    const keep = this.form.modified;
+    void this.form.loadPresets(!keep);
+  }
+
+  private onModelOpened(summary: ModelSummary): void {
+    this.training.loadHistory(
+      summary.history,
+      summary.step,
+      summary.config.training.steps,
+      summary.bestValidation,
+    );
+    this.form.applyConfig(summary.config);
+    this.compare.addModel(summary);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The training dashboard's state: the run's progress, its chart series, samples and
+ * checkpoint notices, fed by engine events. Series are `$state.raw` arrays that are
+ * replaced on every point, never mutated, so charts see one new value per update and
+ * Svelte never proxies tens of thousands of points.
+ */
+import type { EngineEvent, EventOf } from '../../src-main/protocol/messages';
+import type {
+  MetricsHistory,
+  RunConfig,
+  SampleRecord,
+  TrainingState,
+} from '../../src-main/protocol/types';
+import type { Point, StudioContext } from './context';
+import { formatDuration, formatInteger } from './format';
+
+export interface CheckpointNotice {
+  step: number;
+  path: string;
+  best: boolean;
+}
+
+export type PerplexityUnit = 'perplexity' | 'bits';
+
+/** A finished (or reopened) run's curves, handed to "Compare runs". */
+export interface FinishedRun {
+  runId: string;
+  loss: Point[];
+  step: number;
+}
+
+/** `points` with one more point appended, as a new array. */
+function append(points: Point[], x: number, y: number): Point[] {
+  const next = points.slice();
+  next.push({ x, y });
+  return next;
+}
+
+export class TrainingMonitor {
+  runId = $state<string | null>(null);
+  state = $state<TrainingState>('idle');
+  step = $state(0);
+  totalSteps = $state(0);
+  stepsPerSec = $state(0);
+  etaSeconds = $state(Number.NaN);
+  loss = $state(Number.NaN);
+  learningRate = $state(Number.NaN);
+  lossSeries = $state.raw<Point[]>([]);
+  learningRateSeries = $state.raw<Point[]>([]);
+  minibatchPerplexity = $state.raw<Point[]>([]);
+  validationPerplexity = $state.raw<Point[]>([]);
+  samples = $state.raw<SampleRecord[]>([]);
+  checkpoints = $state.raw<CheckpointNotice[]>([]);
+  best = $state.raw<{ step: number; bitsPerChar: number } | null>(null);
+  failure = $state<string | null>(null);
+  unit = $state<PerplexityUnit>('perplexity');
+  /** A command is on its way to the engine (buttons wait for it). */
+  busy = $state(false);
+
+  readonly active = $derived(
+    this.state === 'running' || this.state === 'paused' || this.state === 'stopping',
+  );
+  readonly fraction = $derived(this.totalSteps > 0 ? Math.min(1, this.step / this.totalSteps) : 0);
+  /** Minibatch and validation curves in the unit the toggle shows. */
+  readonly perplexitySeries = $derived.by(() => {
+    const convert = (points: Point[]): Point[] =>
+      this.unit === 'bits' ? points.map((p) => ({ x: p.x, y: Math.log2(p.y) })) : points;
+    return {
+      minibatch: convert(this.minibatchPerplexity),
+      validation: convert(this.validationPerplexity),
+    };
+  });
+  /** The status line: "Finished" exactly when a run completed. */
+  readonly status = $derived.by(() => {
+    switch (this.state) {
+      case 'running':
+        return `Training: step ${formatInteger(this.step)} of ${formatInteger(this.totalSteps)}`;
+      case 'paused':
+        return `Paused at step ${formatInteger(this.step)}`;
+      case 'stopping':
+        return 'Stopping…';
+      case 'finished':
+        return 'Finished';
+      case 'failed':
+        return `Failed: ${this.failure ?? 'training stopped with an error'}`;
+      default:
+        return this.step > 0 ? `Stopped at step ${formatInteger(this.step)}` : 'Not training';
+    }
+  });
+  readonly progressText = $derived(
+    `Step ${formatInteger(this.step)} / ${formatInteger(this.totalSteps)} · ${this.stepsPerSec > 0 ? this.stepsPerSec.toFixed(1) : '—'} steps/s · ETA ${this.state === 'running' ? formatDuration(this.etaSeconds) : '—'}`,
+  );
+
+  constructor(
+    private readonly context: StudioContext,
+    private readonly onFinished: (run: FinishedRun) => void = () => {},
+  ) {}
+
+  /** Clears everything for a new run. */
+  reset(): void {
+    this.runId = null;
+    this.state = 'idle';
+    this.step = 0;
+    this.totalSteps = 0;
+    this.stepsPerSec = 0;
+    this.etaSeconds = Number.NaN;
+    this.loss = Number.NaN;
+    this.learningRate = Number.NaN;
+    this.lossSeries = [];
+    this.learningRateSeries = [];
+    this.minibatchPerplexity = [];
+    this.validationPerplexity = [];
+    this.samples = [];
+    this.checkpoints = [];
+    this.best = null;
+    this.failure = null;
+  }
+
+  /** Restores charts and samples from a model's history (a reopened model). */
+  loadHistory(
+    history: MetricsHistory,
+    step: number,
+    totalSteps: number,
+    best: { step: number; bitsPerChar: number } | null,
+  ): void {
+    this.reset();
+    this.step = step;
+    this.totalSteps = totalSteps;
+    this.best = best;
+    this.lossSeries = history.progress.map((p) => ({ x: p.step, y: p.loss }));
+    this.learningRateSeries = history.progress.map((p) => ({ x: p.step, y: p.learningRate }));
+    this.minibatchPerplexity = history.validation.map((v) => ({
+      x: v.step,
+      y: v.minibatchPerplexity,
+    }));
+    this.validationPerplexity = history.validation.map((v) => ({ x: v.step, y: v.perplexity }));
+    this.samples = history.samples.slice();
+    const last = history.progress.at(-1);
+    if (last) {
+      this.loss = last.loss;
+      this.learningRate = last.learningRate;
+    }
+  }
+
+  /** Routes a training event; events of another run than the one shown are ignored. */
+  handleEvent(event: EngineEvent): void {
+    if (!event.type.startsWith('training:')) return;
+    const training = event as Extract<EngineEvent, { runId: string }>;
+    if (this.runId === null) this.runId = training.runId;
+    else if (training.runId !== this.runId) return;
+    switch (training.type) {
+      case 'training:progress':
+        this.onProgress(training);
+        break;
+      case 'training:validation':
+        this.minibatchPerplexity = append(
+          this.minibatchPerplexity,
+          training.step,
+          training.minibatchPerplexity,
+        );
+        this.validationPerplexity = append(
+          this.validationPerplexity,
+          training.step,
+          training.perplexity,
+        );
+        this.best = training.best;
+        break;
+      case 'training:sample':
+        this.samples = [...this.samples, { step: training.step, text: training.text }];
+        break;
+      case 'training:checkpoint':
+        this.checkpoints = [
+          ...this.checkpoints,
+          { step: training.step, path: training.path, best: training.best },
+        ];
+        break;
+      case 'training:state':
+        this.state = training.state;
+        this.step = Math.max(this.step, training.step);
+        break;
+      case 'training:done':
+        this.step = training.step;
+        this.state = 'finished';
+        this.best = training.bestValidation ?? this.best;
+        this.onFinished({ runId: training.runId, loss: this.lossSeries, step: training.step });
+        break;
+      case 'training:error':
+        this.state = 'failed';
+        this.failure = training.message;
+        this.context.report(training.message, 'Training');
+        break;
+    }
+  }
+
+  private onProgress(event: EventOf<'training:progress'>): void {
+    if (this.state === 'idle') this.state = 'running';
+    this.step = event.step;
+    this.totalSteps = event.totalSteps;
+    this.loss = event.loss;
+    this.learningRate = event.learningRate;
+    this.stepsPerSec = event.stepsPerSec;
+    this.etaSeconds = event.etaSeconds;
+    this.lossSeries = append(this.lossSeries, event.step, event.loss);
+    this.learningRateSeries = append(this.learningRateSeries, event.step, event.learningRate);
+  }
+
+  /**
+   * Starts a run (a new one, or the open model's continuation when `resume`). A new run
+   * clears the charts; a resumed one keeps them and appends.
+   */
+  async start(config: RunConfig, resume: boolean): Promise<boolean> {
+    this.busy = true;
+    try {
+      if (!resume) this.reset();
+      else {
+        this.runId = null;
+        this.failure = null;
+        this.state = 'idle';
+      }
+      this.totalSteps = config.training.steps;
+      const { runId } = await this.context.api.trainingStart({ config, resume });
+      this.runId = runId;
+      // Events may have overtaken the reply (a short run can even have finished already).
+      if (this.state === 'idle') this.state = 'running';
+      return true;
+    } catch (error) {
+      this.context.report(error, 'Starting training');
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.command('Pausing', async () => {
+      const { step } = await this.context.api.trainingPause({});
+      this.step = Math.max(this.step, step);
+      this.state = 'paused';
+    });
+  }
+
+  async resume(): Promise<void> {
+    await this.command('Resuming', async () => {
+      await this.context.api.trainingResume({});
+      this.state = 'running';
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.command('Stopping', async () => {
+      this.state = 'stopping';
+      const { step } = await this.context.api.trainingStop({});
+      this.step = Math.max(this.step, step);
+      if (this.state === 'stopping') this.state = 'idle';
+    });
+  }
+
+  private async command(what: string, run: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await run();
+    } catch (error) {
+      this.context.report(error, what);
+    } finally {
+      this.busy = false;
+    }
+  }
+}

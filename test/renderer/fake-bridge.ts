@@ -1,0 +1,258 @@
+/**
+ * A hand-written RendererBridge for the renderer's unit tests: it records every command,
+ * answers with realistic replies, and emits the events the real engine would (progress,
+ * validation, samples, checkpoints, done; streamed generation chunks). Tests only; the
+ * app never ships a fake.
+ */
+import type {
+  CommandName,
+  EngineEvent,
+  FileRef,
+  MenuCommand,
+  RendererBridge,
+  ShellApi,
+  StudioApi,
+} from '../../src-main/protocol/messages';
+import { methodName } from '../../src-main/protocol/messages';
+import { defaultRunConfig, presets } from '../../src-main/engine/presets';
+import type {
+  CorpusReport,
+  GeneratedChar,
+  ModelSummary,
+  RunConfig,
+} from '../../src-main/protocol/types';
+import { COMMAND_CHANNELS } from '../../src-renderer/lib/channels';
+
+export interface Call {
+  channel: CommandName;
+  request: unknown;
+}
+
+/** A small but complete corpus report, as the engine returns it for "hello world" text. */
+export function sampleReport(text = 'hello world, hello there. '.repeat(200)): CorpusReport {
+  const vocabulary = [...new Set(text)].sort();
+  const frequencies = vocabulary.map((symbol) => [...text].filter((c) => c === symbol).length);
+  const validation = Math.floor(text.length * 0.05);
+  return {
+    name: 'hello.txt',
+    fingerprint: 'ab'.repeat(32),
+    chars: text.length,
+    vocabulary,
+    unknownSymbol: null,
+    frequencies,
+    normalisation: 'keep',
+    files: [
+      { name: 'hello.txt', size: text.length, used: true, encoding: 'utf-8', chars: text.length },
+      { name: 'image.png', size: 2048, used: false, reason: 'not text (binary content)', chars: 0 },
+    ],
+    splits: { validation: [0, validation], test: null, train: [validation, text.length] },
+    preview: text.slice(0, 200),
+    bytesRead: text.length + 2048,
+  };
+}
+
+export function sampleSummary(config: RunConfig = defaultRunConfig()): ModelSummary {
+  return {
+    path: '/models/hello-step300.lstm',
+    name: 'hello-step300.lstm',
+    formatVersion: 1,
+    appVersion: '0.1.0',
+    config,
+    vocabulary: sampleReport().vocabulary,
+    normalisation: 'keep',
+    corpus: { name: 'hello.txt', fingerprint: 'ab'.repeat(32), chars: 5200 },
+    step: 300,
+    bestValidation: { step: 300, bitsPerChar: 2.5 },
+    history: {
+      progress: [100, 200, 300].map((step) => ({
+        step,
+        loss: 3 - step / 200,
+        learningRate: 10,
+        stepsPerSec: 50,
+      })),
+      validation: [100, 200, 300].map((step) => ({
+        step,
+        perplexity: 20 - step / 30,
+        bitsPerChar: Math.log2(20 - step / 30),
+        minibatchPerplexity: 19 - step / 30,
+      })),
+      samples: [{ step: 300, text: 'hello there' }],
+    },
+    savedAt: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+type Handler = (request: never) => unknown | Promise<unknown>;
+
+export class FakeBridge implements RendererBridge {
+  readonly calls: Call[] = [];
+  readonly listeners = new Set<(event: EngineEvent) => void>();
+  readonly menuListeners = new Set<(command: MenuCommand) => void>();
+  readonly api: StudioApi;
+  readonly shell: ShellApi;
+  /** Replies by channel; tests override entries to script failures or other answers. */
+  readonly handlers: Partial<Record<CommandName, Handler>>;
+  /** Paths handed out for uploaded files. */
+  uploads: string[] = [];
+
+  constructor() {
+    this.handlers = {
+      'engine:info': () => ({
+        backend: 'tensorflow',
+        tensorflowVersion: '2.21.0',
+        librarySource: 'wheel',
+        fusedKernels: true,
+        appVersion: '0.1.0',
+      }),
+      'presets:list': () => ({ presets: presets() }),
+      'presets:estimate': () => ({
+        parameters: 33_000,
+        memoryBytes: 2_000_000,
+        secondsPer1000Steps: 4,
+        problems: [],
+      }),
+      'corpus:open': () => {
+        this.emit({ type: 'corpus:progress', bytesRead: 1000, totalBytes: 4000 });
+        return sampleReport();
+      },
+      'corpus:openSample': () => ({ ...sampleReport(), name: 'sample' }),
+      'training:start': (request: { config: RunConfig }) => {
+        const steps = request.config.training.steps;
+        queueMicrotask(() => this.emitRun('run-1', steps));
+        return { runId: 'run-1' };
+      },
+      'training:pause': () => ({ step: 100 }),
+      'training:resume': () => ({ step: 100 }),
+      'training:stop': () => ({ step: 100 }),
+      'generation:start': async (request: { options: { length: number; temperature: number } }) => {
+        const text = 'hello'
+          .repeat(Math.ceil(request.options.length / 5))
+          .slice(0, request.options.length);
+        const chars: GeneratedChar[] = [...text].map((symbol) => ({
+          symbol,
+          probability: 0.6,
+          alternatives: [
+            { symbol, probability: 0.6 },
+            { symbol: ' ', probability: 0.3 },
+          ],
+        }));
+        this.emit({
+          type: 'generation:chunk',
+          generationId: 'gen-1',
+          text: text.slice(0, 2),
+          chars: chars.slice(0, 2),
+        });
+        await Promise.resolve();
+        this.emit({
+          type: 'generation:chunk',
+          generationId: 'gen-1',
+          text: text.slice(2),
+          chars: chars.slice(2),
+        });
+        return { generationId: 'gen-1', text, unknownInPrime: [] };
+      },
+      'generation:stop': () => ({ stopped: true }),
+      'model:save': (request: { file: FileRef }) => ({
+        path: request.file.path,
+        summary: { ...sampleSummary(), path: request.file.path },
+      }),
+      'model:open': () => sampleSummary(),
+      'model:inspect': () => sampleSummary(),
+      'model:export': () => ({ files: ['model.json', 'group1-shard1of1.bin', 'vocabulary.json'] }),
+      'model:recent': () => ({
+        models: [
+          {
+            path: '/models/a.lstm',
+            name: 'a.lstm',
+            step: 7001,
+            savedAt: '2025-01-01T00:00:00.000Z',
+          },
+        ],
+      }),
+      'model:recoverable': () => ({ checkpoint: null }),
+    };
+    const api: Record<string, unknown> = {
+      onEvent: (listener: (event: EngineEvent) => void) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+    };
+    for (const channel of COMMAND_CHANNELS) {
+      api[methodName(channel)] = async (request: unknown) => {
+        this.calls.push({ channel, request });
+        const handler = this.handlers[channel];
+        if (!handler) throw new Error(`no fake reply for ${channel}`);
+        return handler(request as never);
+      };
+    }
+    this.api = api as unknown as StudioApi;
+    this.shell = {
+      kind: 'browser',
+      fileRef: async (file: File) => {
+        const path = `/uploads/${file.name}`;
+        this.uploads.push(path);
+        return { path };
+      },
+      chooseOpenPath: async () => null,
+      chooseSavePath: async (_purpose, name) => ({ path: `/models/${name}` }),
+      downloadUrl: (path) => `/download?path=${encodeURIComponent(path)}`,
+      setProgress: () => {},
+      onMenu: (listener) => {
+        this.menuListeners.add(listener);
+        return () => this.menuListeners.delete(listener);
+      },
+      openExternal: () => {},
+    };
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Emits what a short real run emits: per-100-steps progress and validation, a sample, a checkpoint, done. */
+  emitRun(runId: string, steps: number): void {
+    this.emit({ type: 'training:state', runId, state: 'running', step: 0 });
+    for (let step = 100; step <= steps; step += 100) {
+      this.emit({
+        type: 'training:progress',
+        runId,
+        step,
+        totalSteps: steps,
+        loss: 4 / (1 + step / 100),
+        learningRate: 10,
+        stepsPerSec: 50,
+        etaSeconds: (steps - step) / 50,
+      });
+      const perplexity = 30 / (1 + step / 100);
+      this.emit({
+        type: 'training:validation',
+        runId,
+        step,
+        perplexity,
+        bitsPerChar: Math.log2(perplexity),
+        minibatchPerplexity: perplexity * 0.9,
+        best: { step, bitsPerChar: Math.log2(perplexity) },
+      });
+    }
+    this.emit({ type: 'training:sample', runId, step: steps, text: 'hello world' });
+    this.emit({
+      type: 'training:checkpoint',
+      runId,
+      step: steps,
+      path: '/ckpt/1.lstm',
+      best: true,
+    });
+    this.emit({ type: 'training:state', runId, state: 'finished', step: steps });
+    this.emit({
+      type: 'training:done',
+      runId,
+      step: steps,
+      trainSeconds: 2,
+      bestValidation: { step: steps, bitsPerChar: 2 },
+    });
+  }
+
+  callsTo(channel: CommandName): unknown[] {
+    return this.calls.filter((call) => call.channel === channel).map((call) => call.request);
+  }
+}

@@ -1,0 +1,223 @@
+import { describe, expect, test } from 'vitest';
+import { flushSync } from 'svelte';
+import { Studio } from '../../src-renderer/lib/studio.svelte';
+import { FakeBridge, sampleSummary } from './fake-bridge';
+
+/** Lets queued microtasks (fake replies, emitted runs) settle. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  flushSync();
+}
+
+async function studioWithCorpus(): Promise<{ studio: Studio; bridge: FakeBridge }> {
+  const bridge = new FakeBridge();
+  const studio = new Studio(bridge);
+  await studio.init();
+  await studio.corpus.open(new File(['hello world'], 'hello.txt'));
+  await settle();
+  return { studio, bridge };
+}
+
+describe('Studio', () => {
+  test('starts with the presets, seed first, and asks for a corpus before training', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    await studio.init();
+    expect(studio.form.presets[0]!.id).toBe('seed');
+    expect(studio.form.fields.steps).toBe(7001);
+    expect(studio.models.recent.map((model) => model.name)).toEqual(['a.lstm']);
+    expect(studio.startBlocker).toBe('Open a corpus first');
+    expect(studio.generateBlocker).toBe('Train or open a model first');
+  });
+
+  test('opening a corpus uploads it, reads it with the chosen options and reports it', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    expect(bridge.uploads).toEqual(['/uploads/hello.txt']);
+    expect(bridge.callsTo('corpus:open')).toEqual([
+      {
+        file: { path: '/uploads/hello.txt' },
+        options: { normalisation: 'keep', validation: { fraction: 0.05 } },
+      },
+    ]);
+    expect(studio.corpus.report?.name).toBe('hello.txt');
+    expect(studio.corpus.usedFiles.map((file) => file.name)).toEqual(['hello.txt']);
+    expect(studio.corpus.skippedFiles.map((file) => file.reason)).toEqual([
+      'not text (binary content)',
+    ]);
+    expect(studio.form.corpusChars).toBe(5200 - 260);
+    expect(studio.startBlocker).toBeNull();
+    // Changing the normalisation afterwards offers to read the corpus again.
+    studio.corpus.normalisation = 'lowercase';
+    expect(studio.corpus.optionsChanged).toBe(true);
+  });
+
+  test('an invalid field blocks Start with its reason', async () => {
+    const { studio } = await studioWithCorpus();
+    studio.form.fields.steps = 0;
+    expect(studio.form.problems['training.steps']).toBe('Must be 1 to 10,000,000 steps');
+    expect(studio.startBlocker).toBe('Steps: Must be 1 to 10,000,000 steps');
+    studio.form.fields.steps = 300;
+    studio.form.fields.batchSize = 1000;
+    // Fits its own bounds, but one batch no longer fits in the training text.
+    expect(studio.startBlocker).toMatch(/^one batch needs 11,000 characters/);
+  });
+
+  test('a run fills the charts, samples and checkpoints, then reads "Finished" and joins Compare runs', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    studio.form.fields.steps = 300;
+    await studio.startTraining();
+    await settle();
+    const [request] = bridge.callsTo('training:start') as {
+      config: { training: { steps: number } };
+      resume: boolean;
+    }[];
+    expect(request!.config.training.steps).toBe(300);
+    expect(request!.resume).toBe(false);
+    const training = studio.training;
+    expect(training.lossSeries).toEqual([
+      { x: 100, y: 2 },
+      { x: 200, y: 4 / 3 },
+      { x: 300, y: 1 },
+    ]);
+    expect(training.validationPerplexity.map((p) => p.x)).toEqual([100, 200, 300]);
+    expect(training.samples).toEqual([{ step: 300, text: 'hello world' }]);
+    expect(training.checkpoints).toEqual([{ step: 300, path: '/ckpt/1.lstm', best: true }]);
+    expect(training.status).toBe('Finished');
+    expect(studio.compare.runs.map((run) => run.loss.length)).toEqual([3]);
+    expect(studio.hasModel).toBe(true);
+    expect(studio.generateBlocker).toBeNull();
+    training.unit = 'bits';
+    expect(training.perplexitySeries.validation[0]!.y).toBeCloseTo(Math.log2(15), 12);
+  });
+
+  test('events of another run are ignored', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    studio.form.fields.steps = 100;
+    await studio.startTraining();
+    await settle();
+    bridge.emitRun('someone-else', 500);
+    expect(studio.training.lossSeries).toHaveLength(1);
+  });
+
+  test('generation streams chunks, ends with the reply text and keeps per-character alternatives', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    await studio.models.openPath('/models/hello-step300.lstm');
+    studio.generator.length = 12;
+    studio.generator.seed = 7;
+    await studio.generator.generate();
+    const [output] = studio.generator.outputs;
+    expect(output!.text).toBe('hellohellohe');
+    expect(output!.chars).toHaveLength(12);
+    expect(output!.chars[0]!.alternatives[1]).toEqual({ symbol: ' ', probability: 0.3 });
+    expect(bridge.callsTo('generation:start')).toEqual([
+      {
+        options: {
+          prime: '',
+          length: 12,
+          temperature: 0.5,
+          topK: 0,
+          topP: 1,
+          seed: 7,
+          withAlternatives: true,
+        },
+      },
+    ]);
+  });
+
+  test('compare mode generates at several temperatures, one after the other', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    await studio.models.openPath('/models/hello-step300.lstm');
+    studio.generator.compare = true;
+    studio.generator.length = 5;
+    await studio.generator.generate();
+    expect(studio.generator.outputs.map((output) => [output.temperature, output.text])).toEqual([
+      [0.2, 'hello'],
+      [0.5, 'hello'],
+      [1, 'hello'],
+    ]);
+    const temperatures = (
+      bridge.callsTo('generation:start') as { options: { temperature: number } }[]
+    ).map((request) => request.options.temperature);
+    expect(temperatures).toEqual([0.2, 0.5, 1]);
+  });
+
+  test('reopening a model restores its charts, samples and configuration', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    await studio.init();
+    const summary = sampleSummary();
+    await studio.models.openPath(summary.path!);
+    expect(studio.training.lossSeries).toEqual(
+      summary.history.progress.map((p) => ({ x: p.step, y: p.loss })),
+    );
+    expect(studio.training.samples).toEqual(summary.history.samples);
+    expect(studio.training.step).toBe(300);
+    expect(studio.form.fields.steps).toBe(summary.config.training.steps);
+    expect(studio.compare.runs.map((run) => run.label)).toEqual(['hello-step300.lstm (step 300)']);
+  });
+
+  test('saving asks the shell for a path, then offers the download in browser mode', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    studio.form.fields.steps = 200;
+    await studio.startTraining();
+    await settle();
+    await studio.saveModel();
+    expect(bridge.callsTo('model:save')).toEqual([
+      { file: { path: '/models/hello-step200.lstm' } },
+    ]);
+    expect(studio.models.downloadUrl).toBe('/download?path=%2Fmodels%2Fhello-step200.lstm');
+  });
+
+  test('engine errors become one readable line in the alerts, never a raw exception', async () => {
+    const bridge = new FakeBridge();
+    bridge.handlers['corpus:open'] = () => {
+      throw new Error(
+        "Error invoking remote method 'corpus:open': CorpusError: bad.zip is not a zip archive",
+      );
+    };
+    const studio = new Studio(bridge);
+    await studio.corpus.open(new File(['PK'], 'bad.zip'));
+    expect(studio.corpus.error).toBe('bad.zip is not a zip archive');
+    expect(studio.alerts.map((alert) => alert.message)).toEqual([
+      'Opening the corpus failed: bad.zip is not a zip archive',
+    ]);
+    expect(studio.corpus.loading).toBe(false);
+  });
+
+  test('an engine crash fails the run and offers the last checkpoint', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    bridge.handlers['model:recoverable'] = () => ({
+      checkpoint: {
+        path: '/ckpt/run-9.lstm',
+        name: 'run-9.lstm',
+        step: 4000,
+        savedAt: '2025-01-01T00:00:00.000Z',
+      },
+    });
+    studio.training.state = 'running';
+    bridge.emit({ type: 'engine:status', status: 'crashed', message: 'exit code 134' });
+    expect(studio.training.state).toBe('failed');
+    bridge.emit({ type: 'engine:status', status: 'ready' });
+    await settle();
+    expect(studio.recoverable?.path).toBe('/ckpt/run-9.lstm');
+    await studio.recover();
+    expect(bridge.callsTo('model:open')).toEqual([{ file: { path: '/ckpt/run-9.lstm' } }]);
+    expect(
+      (bridge.callsTo('training:start') as { resume: boolean }[]).map((r) => r.resume),
+    ).toEqual([true]);
+  });
+
+  test('menu commands trigger the same actions as the buttons', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    const picked: string[] = [];
+    const pickers = { corpus: () => picked.push('corpus'), model: () => picked.push('model') };
+    await studio.handleMenu('open-corpus', pickers);
+    await studio.handleMenu('open-model', pickers);
+    await studio.handleMenu('open-sample-corpus', pickers);
+    await studio.handleMenu({ openRecent: '/models/a.lstm' }, pickers);
+    expect(picked).toEqual(['corpus', 'model']);
+    expect(bridge.callsTo('corpus:openSample')).toHaveLength(1);
+    expect(bridge.callsTo('model:open')).toEqual([{ file: { path: '/models/a.lstm' } }]);
+  });
+});
