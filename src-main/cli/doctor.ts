@@ -1,0 +1,121 @@
+/**
+ * `npm run doctor` and `lstm-studio doctor`: what this installation really runs on — the
+ * TensorFlow backend and version, where the native library came from, whether the fused
+ * LSTM kernels work, and the thread settings TensorFlow will use. Everything is asked of
+ * the running system, nothing assumed.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { userMessage } from '../errors';
+
+export interface DoctorReport {
+  node: string;
+  platform: string;
+  cpus: number;
+  cpuModel: string;
+  backend: string | null;
+  tfjsNodeVersion: string | null;
+  tensorflowVersion: string | null;
+  /** What the installer recorded about the libtensorflow it staged, or null. */
+  libraryOrigin: Record<string, unknown> | null;
+  fusedKernels: boolean | null;
+  threads: { intraOp: string; interOp: string };
+  problems: string[];
+}
+
+const require = createRequire(import.meta.url);
+
+/** Gathers the report; problems are collected, not thrown, so doctor always prints. */
+export async function doctorReport(): Promise<DoctorReport> {
+  const problems: string[] = [];
+  const cpus = os.cpus();
+  const report: DoctorReport = {
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${process.arch}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+    backend: null,
+    tfjsNodeVersion: null,
+    tensorflowVersion: null,
+    libraryOrigin: null,
+    fusedKernels: null,
+    // TensorFlow sizes both pools from the core count when these are unset.
+    threads: {
+      intraOp: process.env.TF_NUM_INTRAOP_THREADS ?? `unset (TensorFlow uses ${cpus.length})`,
+      interOp: process.env.TF_NUM_INTEROP_THREADS ?? `unset (TensorFlow uses ${cpus.length})`,
+    },
+    problems,
+  };
+  try {
+    const installer = require('../native/installer/libtensorflow.cjs') as {
+      libraryOrigin: () => Record<string, unknown> | null;
+    };
+    report.libraryOrigin = installer.libraryOrigin();
+    if (report.libraryOrigin === null)
+      problems.push('no libtensorflow found in @tensorflow/tfjs-node/deps');
+  } catch (error) {
+    problems.push(`library origin unknown: ${userMessage(error)}`);
+  }
+  try {
+    const tf = await import('@tensorflow/tfjs-node');
+    report.backend = tf.getBackend();
+    report.tfjsNodeVersion = tf.version['tfjs-node'] ?? null;
+    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+    report.tensorflowVersion = binding?.TF_Version ?? null;
+  } catch (error) {
+    problems.push(`@tensorflow/tfjs-node does not load: ${userMessage(error)}`);
+    return report;
+  }
+  try {
+    const { engineInfo } = await import('../engine');
+    report.fusedKernels = engineInfo().fusedKernels;
+    if (!report.fusedKernels)
+      problems.push('fused BlockLSTM kernels unavailable: training falls back to the slow path');
+  } catch (error) {
+    problems.push(`engine did not answer: ${userMessage(error)}`);
+  }
+  return report;
+}
+
+function describeOrigin(origin: Record<string, unknown> | null): string {
+  if (!origin) return 'unknown';
+  const parts = [String(origin.source ?? 'unknown')];
+  if (origin.kind) parts.push(`(${String(origin.kind)})`);
+  if (origin.stagedAt) parts.push(`staged ${String(origin.stagedAt)}`);
+  return parts.join(' ');
+}
+
+/** The report as aligned lines for a terminal. */
+export function formatDoctorReport(report: DoctorReport): string {
+  const yesNo = (value: boolean | null): string =>
+    value === null ? 'unknown' : value ? 'yes' : 'NO';
+  const rows: Array<[string, string]> = [
+    ['node', `${report.node} on ${report.platform}`],
+    ['cpu', `${report.cpus} × ${report.cpuModel}`],
+    ['backend', report.backend ?? 'not loaded'],
+    ['tfjs-node', report.tfjsNodeVersion ?? 'unknown'],
+    ['TensorFlow', report.tensorflowVersion ?? 'unknown'],
+    ['library from', describeOrigin(report.libraryOrigin)],
+    ['fused kernels', yesNo(report.fusedKernels)],
+    ['intra-op threads', report.threads.intraOp],
+    ['inter-op threads', report.threads.interOp],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
+  for (const problem of report.problems) lines.push(`problem: ${problem}`);
+  lines.push(report.problems.length === 0 ? 'all good' : `${report.problems.length} problem(s)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Prints the report (or JSON); exit code 1 when something is wrong. */
+export async function runDoctor(options: { json?: boolean } = {}): Promise<number> {
+  const report = await doctorReport();
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatDoctorReport(report));
+  return report.problems.length === 0 ? 0 : 1;
+}
+
+// `npm run doctor` runs this file directly.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runDoctor({ json: process.argv.includes('--json') });
+}
