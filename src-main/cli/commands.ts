@@ -1,4 +1,15 @@
 import type { Command } from 'commander';
+import { register as registerTrain } from './commands/train';
+import { register as registerEval } from './commands/eval';
+import { register as registerGenerate } from './commands/generate';
+import { register as registerPredict } from './commands/predict';
+import { register as registerDoctor } from './commands/doctor';
 
 /** Every CLI command; each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [
+  registerTrain,
+  registerEval,
+  registerGenerate,
+  registerPredict,
+  registerDoctor,
+];

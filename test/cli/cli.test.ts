@@ -1,0 +1,274 @@
+/**
+ * The CLI for real: each test spawns `node src-main/cli/bin.cjs …` on a tiny corpus with a
+ * tiny configuration, and checks what a script would see — JSON lines, exit codes, files,
+ * one-line errors.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '../..');
+const bin = path.join(root, 'src-main/cli/bin.cjs');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** stderr without TensorFlow's own start-up logging, which the CLI does not control. */
+function ownStderr(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .filter(
+      (line) => !/^(WARNING: All log messages|I0000|W0000|To enable the following)/.test(line),
+    );
+}
+
+function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A few thousand characters of varied, deterministic text over a small alphabet. */
+function tinyText(words: string[], count: number): string {
+  let state = 12345;
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    parts.push(words[state % words.length]);
+  }
+  return `${parts.join(' ')}.\n`;
+}
+
+const TINY = [
+  '--hidden',
+  '12',
+  '--batch',
+  '4',
+  '--unrollings',
+  '6',
+  '--summary-every',
+  '5',
+  '--sample-every',
+  '10',
+  '--checkpoint-every',
+  '10',
+  '--lr',
+  '1',
+  '--json',
+];
+
+let dir: string;
+let corpus: string;
+let model: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'lstm-cli-'));
+  corpus = path.join(dir, 'tiny.txt');
+  writeFileSync(
+    corpus,
+    tinyText(['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'then', 'ran'], 900),
+  );
+  model = path.join(dir, 'tiny.lstm');
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('lstm-studio train', () => {
+  it('prints JSON lines of every kind, writes the model and checkpoints, ends with done', async () => {
+    const run = await cli(['train', corpus, '--steps', '20', '--out', model, ...TINY]);
+    expect(ownStderr(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    const types = new Set(lines.map((line) => line.type));
+    expect([...types].sort()).toEqual(['checkpoint', 'done', 'progress', 'sample', 'validation']);
+
+    const progress = lines.filter((line) => line.type === 'progress');
+    expect(progress.map((line) => line.step)).toEqual([5, 10, 15, 20]);
+    for (const line of progress) {
+      expect(Object.keys(line)).toEqual(
+        expect.arrayContaining(['step', 'loss', 'lr', 'stepsPerSec']),
+      );
+      expect(line.lr).toBe(1);
+      expect(Number.isFinite(line.loss)).toBe(true);
+    }
+    const validation = lines.filter((line) => line.type === 'validation');
+    expect(validation.map((line) => line.step)).toEqual([5, 10, 15, 20]);
+    for (const line of validation) {
+      expect(line.bitsPerChar as number).toBeCloseTo(Math.log2(line.perplexity as number), 6);
+    }
+    const samples = lines.filter((line) => line.type === 'sample');
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    expect(samples.every((line) => typeof line.text === 'string')).toBe(true);
+    const checkpoints = lines.filter((line) => line.type === 'checkpoint');
+    expect(checkpoints.map((line) => line.step)).toEqual(expect.arrayContaining([10, 20]));
+    for (const line of checkpoints) expect(existsSync(line.path as string)).toBe(true);
+
+    const done = lines[lines.length - 1];
+    expect(done.type).toBe('done');
+    expect(done.step).toBe(20);
+    expect(typeof done.trainSeconds).toBe('number');
+    expect(existsSync(model)).toBe(true);
+    expect(readdirSync(`${model}.checkpoints`).length).toBeGreaterThan(0);
+  });
+
+  it('--resume continues to the given total steps', async () => {
+    const resumed = path.join(dir, 'resumed.lstm');
+    const run = await cli([
+      'train',
+      corpus,
+      '--resume',
+      model,
+      '--steps',
+      '30',
+      '--out',
+      resumed,
+      '--summary-every',
+      '5',
+      '--json',
+    ]);
+    expect(ownStderr(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines.filter((line) => line.type === 'progress').map((line) => line.step)).toEqual([
+      25, 30,
+    ]);
+    expect(lines[lines.length - 1]).toMatchObject({ type: 'done', step: 30 });
+  });
+
+  it('refuses to resume on a corpus whose vocabulary differs, saying what differs', async () => {
+    const other = path.join(dir, 'other.txt');
+    writeFileSync(other, tinyText(['dog', 'barks', 'loudly', 'xyz'], 900));
+    const run = await cli([
+      'train',
+      other,
+      '--resume',
+      model,
+      '--steps',
+      '40',
+      '--out',
+      path.join(dir, 'x.lstm'),
+    ]);
+    expect(run.code).toBe(1);
+    const errors = ownStderr(run.stderr);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^error: cannot resume on other\.txt: its vocabulary differs from the model's \(.+\)$/,
+    );
+  });
+
+  it('reports usage errors in one line, with the stack only under --debug', async () => {
+    const bad = await cli(['train', corpus, '--steps', 'many', '--out', path.join(dir, 'y.lstm')]);
+    expect(bad.code).toBe(1);
+    expect(ownStderr(bad.stderr)).toEqual(['error: --steps must be a whole number (got "many")']);
+
+    const missing = path.join(dir, 'no-such-corpus.txt');
+    const plain = await cli(['train', missing, '--out', path.join(dir, 'z.lstm')]);
+    expect(plain.code).toBe(1);
+    const lines = ownStderr(plain.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: .*no-such-corpus\.txt/);
+
+    const debug = await cli(['train', missing, '--out', path.join(dir, 'z.lstm'), '--debug']);
+    expect(debug.code).toBe(1);
+    expect(ownStderr(debug.stderr)[0]).toBe(lines[0]);
+    expect(ownStderr(debug.stderr).some((line) => /^\s+at /.test(line))).toBe(true);
+  });
+});
+
+describe('lstm-studio eval, generate, predict', () => {
+  it('evaluates the whole text with the model vocabulary', async () => {
+    const run = await cli(['eval', model, corpus, '--json']);
+    expect(ownStderr(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      chars: number;
+      bitsPerChar: number;
+      perplexity: number;
+    };
+    expect(Object.keys(result).sort()).toEqual(['bitsPerChar', 'chars', 'perplexity']);
+    const { readFileSync } = await import('node:fs');
+    // Teacher-forced over n symbols predicts n − 1 of them.
+    expect(result.chars).toBe([...readFileSync(corpus, 'utf8')].length - 1);
+    expect(result.bitsPerChar).toBeCloseTo(Math.log2(result.perplexity), 6);
+  });
+
+  it('notes symbols outside the vocabulary and still evaluates', async () => {
+    const text = path.join(dir, 'unknown.txt');
+    writeFileSync(text, 'the cat sat on the mat, quickly!\n');
+    const run = await cli(['eval', model, text, '--json']);
+    expect(run.code).toBe(0);
+    expect(ownStderr(run.stderr)).toEqual([
+      `note: 5 symbol(s) not in the model's vocabulary, skipped: "," "q" "u" "k" "!"`,
+    ]);
+    const result = JSON.parse(run.stdout) as { chars: number };
+    expect(result.chars).toBe('the cat sat on the mat ickly\n'.length - 1);
+  });
+
+  it('generates reproducibly with a seed, prime first', async () => {
+    const args = ['generate', model, '--prime', 'the ', '--length', '40', '--seed', '7'];
+    const first = await cli(args);
+    const second = await cli(args);
+    expect(ownStderr(first.stderr)).toEqual([]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    expect(first.stdout.startsWith('the ')).toBe(true);
+    expect([...first.stdout.replace(/\n$/, '')].length).toBe(44);
+  });
+
+  it('predicts a distribution aligned with the vocabulary', async () => {
+    const run = await cli(['predict', model, '--prime', 'the c', '--json']);
+    expect(ownStderr(run.stderr)).toEqual([]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { vocabulary: string[]; probabilities: number[] };
+    expect(result.vocabulary).toEqual([...new Set('the cat sat on a mat and then ran.\n')].sort());
+    expect(result.probabilities).toHaveLength(result.vocabulary.length);
+    expect(result.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  });
+
+  it('fails in one line on a file that is not a model', async () => {
+    const run = await cli(['generate', corpus, '--length', '5']);
+    expect(run.code).toBe(1);
+    const lines = ownStderr(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: /);
+  });
+});
+
+describe('lstm-studio doctor', () => {
+  it('reports the real backend', async () => {
+    const run = await cli(['doctor', '--json']);
+    const report = JSON.parse(run.stdout) as {
+      backend: string;
+      tensorflowVersion: string;
+      fusedKernels: boolean;
+    };
+    expect(report.backend).toBe('tensorflow');
+    expect(report.tensorflowVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(typeof report.fusedKernels).toBe('boolean');
+    expect(run.code).toBe(report.fusedKernels ? 0 : 1);
+  });
+});
