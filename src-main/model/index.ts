@@ -13,3 +13,4 @@ export {
 } from './checkpoints';
 export { ModelStore, MAX_RECENT, RECENT_MODELS_FILE } from './model-store';
 export { compareVocabulary, type VocabularyLike } from './vocabulary-check';
+export { exportTfjs, importTfjs, type TfjsExportMetadata } from './tfjs-export';
