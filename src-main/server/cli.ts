@@ -1,0 +1,142 @@
+/**
+ * `npm run web [-- --port N] [-- --data-dir DIR] [-- --no-build]`: browser mode. Builds
+ * the renderer when out/renderer is missing or older than its sources, starts the engine
+ * process and the server, and prints ONE line on stdout: the URL with its token. Build
+ * output and notes go to stderr, so scripts can read the URL from stdout.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { userMessage } from '../errors';
+import { EngineHost } from '../host/engine-host';
+import { nodeEngineLauncher } from '../host/node-launcher';
+import { startServer } from './server';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RENDERER_OUT = path.join(ROOT, 'out', 'renderer');
+
+/** The newest modification time of any file under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when the built renderer is missing or older than src-renderer/ or the shared contract. */
+function rendererIsStale(root = ROOT): boolean {
+  const index = path.join(root, 'out', 'renderer', 'index.html');
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  return (
+    Math.max(
+      newestMtime(path.join(root, 'src-renderer')),
+      newestMtime(path.join(root, 'src-main', 'protocol')),
+    ) > built
+  );
+}
+
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const bin = path.join(
+      ROOT,
+      'node_modules',
+      '.bin',
+      process.platform === 'win32' ? 'electron-vite.cmd' : 'electron-vite',
+    );
+    process.stderr.write(
+      'LSTM Studio: building the app (out/ is missing or older than the sources)…\n',
+    );
+    // The build's chatter goes to stderr: stdout carries only the URL line.
+    const child = spawn(bin, ['build'], {
+      cwd: ROOT,
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the build failed (exit code ${code})`)),
+    );
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('a port is 0–65535');
+  return port;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('npm run web')
+    .description(
+      'Serve LSTM Studio to a browser on this machine (127.0.0.1 only, with an access token).',
+    )
+    .option('--port <port>', 'port to listen on (default: a free one)', parsePort, 0)
+    .option(
+      '--host <host>',
+      'interface to bind: only 127.0.0.1 (use an SSH tunnel to reach it from elsewhere)',
+      '127.0.0.1',
+    )
+    .option(
+      '--data-dir <dir>',
+      'where runs, uploads, saved models and exports go',
+      process.env.LSTM_STUDIO_DATA ?? path.join(os.homedir(), '.lstm-studio'),
+    )
+    .option('--no-build', 'never build; serve out/renderer as it is')
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    return error instanceof CommanderError ? error.exitCode : 2;
+  }
+  const options = program.opts<{ port: number; host: string; dataDir: string; build: boolean }>();
+  if (options.host !== '127.0.0.1' && options.host !== 'localhost') {
+    process.stderr.write(
+      'LSTM Studio: browser mode binds 127.0.0.1 only; reach it from elsewhere through an SSH tunnel (see docs/browser-mode.md)\n',
+    );
+    return 2;
+  }
+  if (options.build && rendererIsStale()) await build();
+  if (!existsSync(path.join(RENDERER_OUT, 'index.html'))) {
+    process.stderr.write(
+      'LSTM Studio: out/renderer/index.html is missing; run `npm run build` first\n',
+    );
+    return 1;
+  }
+  const dataDir = path.resolve(options.dataDir);
+  const engine = new EngineHost({ launch: nodeEngineLauncher({ dataDir }) });
+  const [server] = await Promise.all([
+    startServer({ engine, rendererDir: RENDERER_OUT, workDir: dataDir, port: options.port }),
+    engine.start(),
+  ]);
+  process.stdout.write(`${server.url}\n`);
+  process.stderr.write(
+    `LSTM Studio: serving on 127.0.0.1:${server.port}; data in ${dataDir}. Ctrl+C stops (training checkpoints first).\n`,
+  );
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void Promise.allSettled([server.close(), engine.stop()]).then(() => resolve());
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`LSTM Studio: ${userMessage(error)}\n`);
+    process.exit(1);
+  },
+);
