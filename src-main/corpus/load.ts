@@ -269,7 +269,9 @@ async function readFolder(
     }
   };
   await walk(root, '');
-  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  const totalBytes = files
+    .filter((file) => !skipByName(file.name))
+    .reduce((sum, file) => sum + file.size, 0);
   const state = new ReadState(options, displayName, totalBytes, onProgress, signal);
   for (const note of notes) {
     builder.addFile(
@@ -354,12 +356,8 @@ async function* streamZipEntry(
   let compressed = 0;
   let produced = 0;
   let crc = 0;
-  const raw = archive.handle.createReadStream({
-    start,
-    end: end - 1,
-    autoClose: false,
-    highWaterMark: READ_CHUNK,
-  });
+  // Its own descriptor: destroying a stream made from the archive's FileHandle closes the handle.
+  const raw = createReadStream(archive.path, { start, end: end - 1, highWaterMark: READ_CHUNK });
   let output: AsyncIterable<Buffer>;
   let inflate: ReturnType<typeof createInflateRaw> | null = null;
   if (entry.method === 8) {

@@ -65,10 +65,19 @@ function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
 export class ZipArchive {
   readonly entries: ZipEntry[];
   readonly size: number;
-  readonly handle: FileHandle;
+  /** The archive's path: entries are streamed through their own descriptors. */
+  readonly path: string;
+  private readonly handle: FileHandle;
   private readonly displayName: string;
 
-  private constructor(handle: FileHandle, size: number, displayName: string, entries: ZipEntry[]) {
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    size: number,
+    displayName: string,
+    entries: ZipEntry[],
+  ) {
+    this.path = path;
     this.handle = handle;
     this.size = size;
     this.displayName = displayName;
@@ -85,7 +94,7 @@ export class ZipArchive {
     try {
       const { size } = await handle.stat();
       const entries = await readDirectory(handle, size, displayName, maxEntries);
-      return new ZipArchive(handle, size, displayName, entries);
+      return new ZipArchive(path, handle, size, displayName, entries);
     } catch (error) {
       await handle.close();
       throw error;
