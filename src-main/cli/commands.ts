@@ -4,6 +4,7 @@ import { register as registerEval } from './commands/eval';
 import { register as registerGenerate } from './commands/generate';
 import { register as registerPredict } from './commands/predict';
 import { register as registerDoctor } from './commands/doctor';
+import { register as registerExport } from './commands/export';
 
 /** Every CLI command; each module exports `register(program)`. */
 export const commands: Array<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const commands: Array<(program: Command) => void> = [
   registerGenerate,
   registerPredict,
   registerDoctor,
+  registerExport,
 ];
