@@ -1,0 +1,242 @@
+/**
+ * Generator: text from a trained model, one character per step through the same fused
+ * kernel (a sequence of length 1), with everything prepared once: parameters are loaded
+ * once, the per-step kernels are OneHot/Gather → BlockLSTM per layer (+ 2 Reshapes for
+ * the state) → MatMul → BiasAdd, and the logits come to the host for sampling.
+ * A prime is run through the kernels in one call per layer.
+ */
+import { Vocabulary } from '../corpus/vocabulary';
+import type { TrainingSnapshot } from '../model/snapshot';
+import type { GenerateOptions, GeneratedChar, RunConfig } from '../protocol/types';
+import {
+  createContext,
+  disposeContext,
+  disposeParams,
+  disposeState,
+  evaluateIds,
+  forwardLogits,
+  type EngineContext,
+  type LayerState,
+  type Params,
+} from './model';
+import { Rng } from './rng';
+import { sampleId, softmaxInto } from './sampling';
+import { paramsFromSnapshot } from './training-session';
+import { tf } from './tf';
+
+/** Characters per streaming chunk (and between yields to the event loop). */
+export const CHUNK_CHARS = 32;
+/** Alternatives reported per character when asked. */
+export const ALTERNATIVES = 5;
+
+export class Generator {
+  readonly config: RunConfig;
+  readonly vocabulary: Vocabulary;
+  private readonly context: EngineContext;
+  private readonly params: Params;
+  private readonly size: number;
+  private disposed = false;
+
+  private constructor(snapshot: TrainingSnapshot, context: EngineContext) {
+    this.config = snapshot.config;
+    this.vocabulary = Vocabulary.fromSymbols(
+      snapshot.vocabulary,
+      snapshot.normalisation,
+      snapshot.unknownSymbol,
+    );
+    this.size = snapshot.vocabulary.length;
+    this.context = context;
+    this.params = paramsFromSnapshot(snapshot, snapshot.config.model, this.size);
+  }
+
+  static fromSnapshot(snapshot: TrainingSnapshot): Generator {
+    const context = createContext();
+    try {
+      return new Generator(snapshot, context);
+    } catch (error) {
+      disposeContext(context);
+      throw error;
+    }
+  }
+
+  /**
+   * Generates `options.length` characters after `options.prime`. `text` is the generated
+   * characters only (without the prime). With an empty prime (or one with no known
+   * symbol) the first character is drawn uniformly, like the tutorial's samples.
+   * `onChunk` receives every CHUNK_CHARS characters as they come; an aborted `signal`
+   * ends generation early and returns what was generated so far. Per-character
+   * probabilities and alternatives are the model's own (temperature 1) distribution.
+   */
+  async generate(
+    options: GenerateOptions,
+    onChunk?: (chunk: { text: string; chars?: GeneratedChar[] }) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; unknownInPrime: string[] }> {
+    this.assertUsable();
+    const { ids, unknown } = this.vocabulary.encode(options.prime ?? '');
+    const rng = Rng.fromSeed(options.seed);
+    const size = this.size;
+    const probabilities = new Float64Array(size);
+    const raw = new Float64Array(size);
+    const order = new Int32Array(size);
+    const sampling = { temperature: options.temperature, topK: options.topK, topP: options.topP };
+    const symbols = this.vocabulary.symbols;
+    const out: string[] = [];
+    let chunkText: string[] = [];
+    let chunkChars: GeneratedChar[] = [];
+    const flush = (): void => {
+      if (chunkText.length === 0) return;
+      onChunk?.({
+        text: chunkText.join(''),
+        ...(options.withAlternatives ? { chars: chunkChars } : {}),
+      });
+      chunkText = [];
+      chunkChars = [];
+    };
+
+    let state = this.zeroState();
+    let logits: Float32Array | null = null;
+    let next: number;
+    try {
+      if (ids.length > 0) {
+        const result = this.run(ids, state);
+        state = result.state;
+        logits = result.logits;
+      }
+      for (let n = 0; n < options.length; n++) {
+        if (signal?.aborted) break;
+        let probability = 1 / size;
+        if (logits) {
+          softmaxInto(logits, 0, size, options.temperature, probabilities);
+          next = sampleId(probabilities, size, sampling, rng, order);
+          if (options.withAlternatives || options.temperature !== 1)
+            softmaxInto(logits, 0, size, 1, raw);
+          else raw.set(probabilities);
+          probability = raw[next];
+        } else {
+          next = rng.int(size);
+          raw.fill(1 / size);
+        }
+        out.push(symbols[next]);
+        chunkText.push(symbols[next]);
+        if (options.withAlternatives) {
+          chunkChars.push({
+            symbol: symbols[next],
+            probability,
+            alternatives: topAlternatives(raw, symbols),
+          });
+        }
+        if (chunkText.length >= CHUNK_CHARS) {
+          flush();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (n + 1 < options.length) {
+          const result = this.run([next], state);
+          state = result.state;
+          logits = result.logits;
+        }
+      }
+      flush();
+    } finally {
+      disposeState(state);
+    }
+    return { text: out.join(''), unknownInPrime: unknown };
+  }
+
+  /**
+   * Next-character distribution after the prime, aligned with the vocabulary ids (state
+   * starts at zero). With no known symbol in the prime: uniform.
+   */
+  predict(prime: string): { probabilities: Float32Array; unknownInPrime: string[] } {
+    this.assertUsable();
+    const { ids, unknown } = this.vocabulary.encode(prime);
+    const probabilities = new Float32Array(this.size);
+    if (ids.length === 0) {
+      probabilities.fill(1 / this.size);
+      return { probabilities, unknownInPrime: unknown };
+    }
+    const result = this.run(ids, this.zeroState());
+    disposeState(result.state);
+    const scratch = new Float64Array(this.size);
+    softmaxInto(result.logits, 0, this.size, 1, scratch);
+    probabilities.set(scratch);
+    return { probabilities, unknownInPrime: unknown };
+  }
+
+  /** Teacher-forced, stateful, from a zero state, over the given ids. */
+  evaluate(ids: ArrayLike<number>): { chars: number; bitsPerChar: number; perplexity: number } {
+    this.assertUsable();
+    for (let i = 0; i < ids.length; i++) {
+      if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= this.size) {
+        throw new RangeError(
+          `id ${ids[i]} at ${i} is outside the vocabulary of ${this.size} symbols`,
+        );
+      }
+    }
+    const { meanLoss, predictions } = evaluateIds(
+      this.context,
+      this.params,
+      this.config.model,
+      this.size,
+      ids,
+    );
+    return { chars: predictions, bitsPerChar: meanLoss / Math.LN2, perplexity: Math.exp(meanLoss) };
+  }
+
+  /** Runs ids (one stream) from `state` (disposed); returns the last step's logits [V] and the new state. */
+  private run(
+    ids: ArrayLike<number>,
+    state: LayerState[],
+  ): { logits: Float32Array; state: LayerState[] } {
+    const inputs = tf.tensor2d(Int32Array.from(ids as ArrayLike<number>), [ids.length, 1], 'int32');
+    const result = forwardLogits(
+      this.context,
+      this.params,
+      this.config.model,
+      this.size,
+      inputs,
+      state,
+    );
+    inputs.dispose();
+    disposeState(state);
+    const all = result.logits.dataSync() as Float32Array;
+    result.logits.dispose();
+    return { logits: all.subarray(all.length - this.size), state: result.state };
+  }
+
+  private zeroState(): LayerState[] {
+    return this.config.model.layers.map((units) => ({
+      c: tf.zeros([1, units]),
+      h: tf.zeros([1, units]),
+    }));
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new Error('this generator has been disposed');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeParams(this.params);
+    disposeContext(this.context);
+  }
+}
+
+function topAlternatives(
+  probabilities: Float64Array,
+  symbols: string[],
+): GeneratedChar['alternatives'] {
+  const size = symbols.length;
+  const result: GeneratedChar['alternatives'] = [];
+  const taken = new Set<number>();
+  for (let k = 0; k < Math.min(ALTERNATIVES, size); k++) {
+    let best = -1;
+    for (let i = 0; i < size; i++) {
+      if (!taken.has(i) && (best < 0 || probabilities[i] > probabilities[best])) best = i;
+    }
+    taken.add(best);
+    result.push({ symbol: symbols[best], probability: probabilities[best] });
+  }
+  return result;
+}

@@ -1,0 +1,52 @@
+/** What the engine runs on, for the UI's About box, `doctor` and the bench header. */
+import { readFileSync } from 'node:fs';
+import type { EngineInfo } from '../protocol/types';
+import { fusedKernelsAvailable } from './kernels/fused-lstm';
+import { nodeBackend, tf } from './tf';
+
+let appVersion: string | null = null;
+
+function readAppVersion(): string {
+  if (appVersion !== null) return appVersion;
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    appVersion = pkg.version ?? 'unknown';
+  } catch {
+    appVersion = 'unknown';
+  }
+  return appVersion;
+}
+
+/**
+ * Where libtensorflow came from: the staging record tfjs-node's deps carry
+ * (`deps/lstm-studio-source.json`, written by the offline installer) or tfjs-node's own download.
+ */
+function librarySource(): string {
+  try {
+    const url = new URL(
+      '../../node_modules/@tensorflow/tfjs-node/deps/lstm-studio-source.json',
+      import.meta.url,
+    );
+    const record = JSON.parse(readFileSync(url, 'utf8')) as {
+      kind?: string;
+      tensorflowVersion?: string;
+    };
+    return `${record.kind ?? 'staged'} (TensorFlow ${record.tensorflowVersion ?? '?'})`;
+  } catch {
+    return 'tfjs-node download';
+  }
+}
+
+/** Backend name, TensorFlow version, whether the fused kernels exist, app version. */
+export function engineInfo(): EngineInfo {
+  const backend = nodeBackend();
+  return {
+    backend: tf.getBackend(),
+    tensorflowVersion: backend?.binding.TF_Version ?? tf.version['tfjs-core'],
+    librarySource: librarySource(),
+    fusedKernels: fusedKernelsAvailable(),
+    appVersion: readAppVersion(),
+  };
+}

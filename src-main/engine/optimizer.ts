@@ -1,0 +1,259 @@
+/**
+ * Gradient clipping and the four optimizers, as few kernels per step as possible.
+ *
+ * Gradients arrive as the gradient of the SUMMED loss over the batch's N = T·B
+ * predictions (see model.ts). `gradientScale` turns that into the (clipped) gradient of
+ * the mean loss with one scalar: with L = Σ‖g‖²/2 over all raw gradients (one L2Loss
+ * each, then AddN) the raw global norm is n = √(2L), and
+ *
+ *     scale = min(1/N, clip/n) = (clip/√2) · rsqrt(max(L, (clip·N)²/2))
+ *
+ * — one Maximum, one Rsqrt, one Mul, no host round trip. SGD folds its learning rate into
+ * that same Mul, so its update is one Mul and one Sub per parameter.
+ *
+ * Slots are stored as `slot/{slot}/{parameter}`: `momentum` (momentum), `m` and `v`
+ * (Adam), `ms` (RMSprop).
+ */
+import type { Tensor } from '@tensorflow/tfjs-node';
+import type { OptimizerName } from '../protocol/types';
+import type { Ops } from './kernels/ops';
+import type { Params } from './model';
+import { tf } from './tf';
+
+const ADAM_BETA1 = 0.9;
+const ADAM_BETA2 = 0.999;
+const ADAM_EPSILON = 1e-8;
+const RMSPROP_EPSILON = 1e-7;
+
+/** The slot names each optimizer keeps per parameter. */
+export function slotNames(name: OptimizerName): string[] {
+  switch (name) {
+    case 'sgd':
+      return [];
+    case 'momentum':
+      return ['momentum'];
+    case 'adam':
+      return ['m', 'v'];
+    case 'rmsprop':
+      return ['ms'];
+  }
+}
+
+/**
+ * The scalar that turns summed raw gradients into the clipped mean gradient, times
+ * `multiplier` (SGD passes its learning rate, the others 1). `constant(v)` gives a cached
+ * scalar tensor for a value. Returns the scalar and whether the caller must dispose it
+ * (without clipping it is one of the cached constants).
+ */
+export function gradientScale(
+  ops: Ops,
+  grads: Tensor[],
+  rows: number,
+  clipNorm: number,
+  multiplier: number,
+  constant: (value: number) => Tensor,
+): { scale: Tensor; owned: boolean } {
+  if (clipNorm <= 0) return { scale: constant(multiplier / rows), owned: false };
+  const halves = grads.map((g) => ops.l2Loss(g));
+  const total = ops.addN(halves);
+  for (const h of halves) h.dispose();
+  const floored = ops.maximum(total, ops.scalarFloat((clipNorm * rows) ** 2 / 2));
+  total.dispose();
+  const root = ops.unary('Rsqrt', floored);
+  floored.dispose();
+  const scale = ops.mul(root, constant((multiplier * clipNorm) / Math.SQRT2));
+  root.dispose();
+  return { scale, owned: true };
+}
+
+/** Global L2 norm of a set of tensors, read to the host (for tests and diagnostics). */
+export function globalNorm(tensors: Tensor[]): number {
+  return tf.tidy(() =>
+    Math.sqrt(tensors.reduce((sum, t) => sum + tf.sum(tf.square(t)).dataSync()[0], 0)),
+  );
+}
+
+export class Optimizer {
+  readonly name: OptimizerName;
+  /** `slot/{slot}/{param}` → tensor shaped like the parameter. */
+  readonly slots: Params = {};
+  /** Adam's bias-correction step count. */
+  private adamStep = 0;
+  private readonly momentum: number;
+  private readonly ops: Ops;
+  /** Scalars that change with the learning rate, by value; only the latest few are kept. */
+  private readonly scalars = new Map<number, Tensor>();
+
+  constructor(
+    ops: Ops,
+    name: OptimizerName,
+    momentum: number,
+    params: Params,
+    restore?: { slots: Params; state: Record<string, number> },
+  ) {
+    this.ops = ops;
+    this.name = name;
+    this.momentum = momentum;
+    for (const slot of slotNames(name)) {
+      for (const [param, value] of Object.entries(params)) {
+        const key = `slot/${slot}/${param}`;
+        const saved = restore?.slots[key];
+        this.slots[key] = saved ? saved : tf.zerosLike(value);
+      }
+    }
+    this.adamStep = restore?.state.adamStep ?? 0;
+  }
+
+  /** Non-tensor state for the snapshot. */
+  state(): Record<string, number> {
+    return this.name === 'adam' ? { adamStep: this.adamStep } : {};
+  }
+
+  /**
+   * A scalar tensor for `value`, cached: a constant or staircase schedule reuses the same
+   * few, a continuously decaying one makes one per step (no kernel, just a host copy).
+   */
+  scalar(value: number): Tensor {
+    let tensor = this.scalars.get(value);
+    if (!tensor) {
+      tensor = tf.keep(tf.scalar(value));
+      this.scalars.set(value, tensor);
+    }
+    return tensor;
+  }
+
+  /**
+   * Updates `params` in place (each entry replaced by a new tensor, the old one disposed)
+   * from raw summed `grads`, which are disposed. `rows` is N, the number of predictions
+   * the grads are summed over.
+   */
+  apply(params: Params, grads: Params, rows: number, clipNorm: number, learningRate: number): void {
+    const ops = this.ops;
+    const names = Object.keys(grads);
+    if (this.scalars.size > 16) {
+      // Evicted only here, between steps, so no scalar in use this step is freed.
+      for (const t of this.scalars.values()) t.dispose();
+      this.scalars.clear();
+    }
+    if (this.name === 'sgd') {
+      const constant = (v: number): Tensor => this.scalar(v);
+      const { scale: step, owned } = gradientScale(
+        ops,
+        names.map((n) => grads[n]),
+        rows,
+        clipNorm,
+        learningRate,
+        constant,
+      );
+      for (const n of names) {
+        const delta = ops.mul(grads[n], step);
+        grads[n].dispose();
+        const next = ops.sub(params[n], delta);
+        delta.dispose();
+        params[n].dispose();
+        params[n] = next;
+      }
+      if (owned) step.dispose();
+      return;
+    }
+    const constant = (v: number): Tensor => this.scalar(v);
+    const { scale, owned } = gradientScale(
+      ops,
+      names.map((n) => grads[n]),
+      rows,
+      clipNorm,
+      1,
+      constant,
+    );
+    const lr = this.scalar(learningRate);
+    let adamRate: Tensor | null = null;
+    if (this.name === 'adam') {
+      this.adamStep += 1;
+      const t = this.adamStep;
+      const corrected = (learningRate * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t);
+      adamRate = tf.scalar(corrected);
+    }
+    for (const n of names) {
+      const g = ops.mul(grads[n], scale);
+      grads[n].dispose();
+      let delta: Tensor;
+      switch (this.name) {
+        case 'momentum': {
+          // TF1's MomentumOptimizer: accum = μ·accum + g; p −= lr·accum.
+          const key = `slot/momentum/${n}`;
+          const decayed = ops.mul(this.slots[key], ops.scalarFloat(this.momentum));
+          const accum = ops.add(decayed, g);
+          decayed.dispose();
+          this.slots[key].dispose();
+          this.slots[key] = accum;
+          delta = ops.mul(accum, lr);
+          break;
+        }
+        case 'adam': {
+          const mKey = `slot/m/${n}`;
+          const vKey = `slot/v/${n}`;
+          const m = this.moveTowards(this.slots[mKey], g, 1 - ADAM_BETA1);
+          const g2 = ops.unary('Square', g);
+          const v = this.moveTowards(this.slots[vKey], g2, 1 - ADAM_BETA2);
+          g2.dispose();
+          this.slots[mKey].dispose();
+          this.slots[vKey].dispose();
+          this.slots[mKey] = m;
+          this.slots[vKey] = v;
+          delta = this.ratio(m, v, ADAM_EPSILON, adamRate as Tensor);
+          break;
+        }
+        case 'rmsprop': {
+          // Keras-style RMSprop: ms ← ms + (1−ρ)(g² − ms); p −= lr·g/(√ms + ε). ρ is `momentum`.
+          const key = `slot/ms/${n}`;
+          const g2 = ops.unary('Square', g);
+          const ms = this.moveTowards(this.slots[key], g2, 1 - this.momentum);
+          g2.dispose();
+          this.slots[key].dispose();
+          this.slots[key] = ms;
+          delta = this.ratio(g, ms, RMSPROP_EPSILON, lr);
+          break;
+        }
+        default:
+          throw new Error(`unknown optimizer ${this.name}`);
+      }
+      g.dispose();
+      const next = ops.sub(params[n], delta);
+      delta.dispose();
+      params[n].dispose();
+      params[n] = next;
+    }
+    if (owned) scale.dispose();
+    adamRate?.dispose();
+  }
+
+  /** slot + rate·(target − slot). */
+  private moveTowards(slot: Tensor, target: Tensor, rate: number): Tensor {
+    const ops = this.ops;
+    const diff = ops.sub(target, slot);
+    const step = ops.mul(diff, ops.scalarFloat(rate));
+    diff.dispose();
+    const next = ops.add(slot, step);
+    step.dispose();
+    return next;
+  }
+
+  /** rate · numerator / (√denominator + ε). */
+  private ratio(numerator: Tensor, denominator: Tensor, epsilon: number, rate: Tensor): Tensor {
+    const ops = this.ops;
+    const root = ops.unary('Sqrt', denominator);
+    const shifted = ops.add(root, ops.scalarFloat(epsilon));
+    root.dispose();
+    const quotient = ops.div(numerator, shifted);
+    shifted.dispose();
+    const result = ops.mul(quotient, rate);
+    quotient.dispose();
+    return result;
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.slots)) t.dispose();
+    for (const t of this.scalars.values()) t.dispose();
+    this.scalars.clear();
+  }
+}

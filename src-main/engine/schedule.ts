@@ -1,0 +1,40 @@
+/**
+ * Learning-rate schedules: a pure function of the number of steps completed, so a resumed
+ * run continues on the same curve.
+ */
+import type { TrainingConfig } from '../protocol/types';
+
+/**
+ * The learning rate for the step that follows `step` completed steps.
+ *
+ * - constant: `lr`
+ * - exponential: `lr · rate^(step / decaySteps)`, the exponent floored when `staircase`
+ *   (the tutorial: 10 · 0.1^⌊step/5000⌋, i.e. 10 for steps 0–4999, then 1, …)
+ * - cosine: from `lr` down to `minLearningRate` over `steps` (after warm-up)
+ * - warm-up, on top of any of them: a linear ramp `lr · (step + 1) / warmupSteps` over the
+ *   first `warmupSteps` steps.
+ */
+export function learningRateAt(training: TrainingConfig, step: number): number {
+  const { learningRate: lr, schedule, warmupSteps, steps } = training;
+  let rate: number;
+  switch (schedule.kind) {
+    case 'constant':
+      rate = lr;
+      break;
+    case 'exponential': {
+      const ratio = step / Math.max(1, schedule.decaySteps);
+      rate = lr * Math.pow(schedule.decayRate, schedule.staircase ? Math.floor(ratio) : ratio);
+      break;
+    }
+    case 'cosine': {
+      const span = Math.max(1, steps - warmupSteps);
+      const progress = Math.min(1, Math.max(0, step - warmupSteps) / span);
+      rate =
+        schedule.minLearningRate +
+        (lr - schedule.minLearningRate) * 0.5 * (1 + Math.cos(Math.PI * progress));
+      break;
+    }
+  }
+  if (warmupSteps > 0 && step < warmupSteps) rate *= (step + 1) / warmupSteps;
+  return rate;
+}
