@@ -41,14 +41,26 @@ export class CorpusBuilder {
   private readonly expansions = new Map<number, number[]>();
   private readonly provisional: string[] = [];
   private readonly provisionalIds = new Map<string, number>();
+  /** Occurrences of each provisional id so far, kept in the hot loop (no extra pass). */
+  private counts = new Float64Array(64);
   /** The provisional id whose runs collapse to one (the space in text8), else -1. */
   private readonly collapseId: number;
   private previousCollapsed = false;
+  /** After `emitUtf8`: code points decoded, and where it stopped when it did not finish. */
+  utf8Chars = 0;
+  utf8Stop = 0;
 
   constructor(options: CorpusOptions) {
     validateOptions(options);
     this.options = options;
+    // text8's symbols in their final order, so its provisional ids usually are the final
+    // ones and the last pass over the ids is a plain copy.
+    if (options.normalisation === 'text8')
+      for (const symbol of ' abcdefghijklmnopqrstuvwxyz') this.symbolId(symbol);
     this.collapseId = options.normalisation === 'text8' ? this.symbolId(' ') : -1;
+    // Run the hot loop's prologue and epilogue once: the first real call gets optimised
+    // (on-stack) before its epilogue ever ran, and V8 then deoptimises at every call's end.
+    this.emitUtf8(new Uint8Array(0));
   }
 
   /** Characters so far (after normalisation). */
@@ -62,6 +74,10 @@ export class CorpusBuilder {
   }
 
   rollback(mark: { length: number; previousCollapsed: boolean }): void {
+    const counts = this.counts;
+    for (const segment of this.sink.segmentsFrom(mark.length)) {
+      for (let i = 0; i < segment.length; i++) counts[segment[i]]--;
+    }
     this.sink.truncate(mark.length);
     this.previousCollapsed = mark.previousCollapsed;
   }
@@ -78,28 +94,94 @@ export class CorpusBuilder {
     this.emit(Uint32Array.of(0x0a), 1);
   }
 
-  /** Appends code points (normalised here). The hot loop of the whole corpus layer. */
+  /** Appends code points (normalised here): the path for every encoding but UTF-8. */
   emit(codePoints: Uint32Array, count: number): void {
+    for (let i = 0; i < count; i++) this.append(codePoints[i]);
+  }
+
+  /**
+   * Decodes UTF-8 and appends it, normalised, in one loop: the hot path of the whole corpus
+   * layer (100 million iterations for text8). Returns 0 when all of `bytes` was consumed;
+   * 1 when it ends inside a sequence that starts at `utf8Stop`; 2 for an invalid sequence
+   * at `utf8Stop`; 3 for a NUL byte at `utf8Stop`. `utf8Chars` counts the code points.
+   */
+  emitUtf8(bytes: Uint8Array): number {
     const table = this.table;
     const collapse = this.collapseId;
     const sink = this.sink;
+    const length = bytes.length;
+    let counts = this.counts;
     let previous = this.previousCollapsed;
     let current = sink.current;
     let position = sink.position;
-    for (let i = 0; i < count; i++) {
-      const codePoint = codePoints[i];
+    let chars = 0;
+    let status = 0;
+    let i = 0;
+    while (i < length) {
+      let codePoint = bytes[i];
+      if (codePoint < 0x80) {
+        if (codePoint === 0) {
+          status = 3;
+          break;
+        }
+        i++;
+      } else {
+        // The WHATWG decoder's bounds: no overlong forms, no surrogates, nothing past U+10FFFF.
+        const lead = codePoint;
+        let need: number;
+        let lower = 0x80;
+        let upper = 0xbf;
+        if (lead >= 0xc2 && lead <= 0xdf) {
+          need = 1;
+          codePoint = lead & 0x1f;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+          need = 2;
+          codePoint = lead & 0x0f;
+          if (lead === 0xe0) lower = 0xa0;
+          else if (lead === 0xed) upper = 0x9f;
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+          need = 3;
+          codePoint = lead & 0x07;
+          if (lead === 0xf0) lower = 0x90;
+          else if (lead === 0xf4) upper = 0x8f;
+        } else {
+          status = 2;
+          break;
+        }
+        const available = Math.min(need, length - i - 1);
+        let valid = true;
+        for (let k = 1; k <= available; k++) {
+          const c = bytes[i + k];
+          if (c < lower || c > upper) {
+            valid = false;
+            break;
+          }
+          codePoint = (codePoint << 6) | (c & 0x3f);
+          lower = 0x80;
+          upper = 0xbf;
+        }
+        if (!valid) {
+          status = 2;
+          break;
+        }
+        if (available < need) {
+          status = 1;
+          break;
+        }
+        i += need + 1;
+      }
+      chars++;
       let id = codePoint < 0x10000 ? table[codePoint] : (this.astral.get(codePoint) ?? UNSEEN);
       if (id < 0) {
+        // First sight of this code point, or one that normalises to several symbols.
         sink.position = position;
-        if (id === UNSEEN) id = this.resolve(codePoint);
-        if (id === EXPANDS) {
-          for (const part of this.expansions.get(codePoint)!) this.append(part);
-          current = sink.current;
-          position = sink.position;
-          previous = this.previousCollapsed;
-          continue;
-        }
+        this.previousCollapsed = previous;
+        this.append(codePoint);
+        counts = this.counts;
         current = sink.current;
+        position = sink.position;
+        previous = this.previousCollapsed;
+        continue;
       }
       if (id === collapse) {
         if (previous) continue;
@@ -107,6 +189,7 @@ export class CorpusBuilder {
       } else {
         previous = false;
       }
+      counts[id]++;
       current[position++] = id;
       if (position === current.length) {
         sink.position = position;
@@ -117,6 +200,9 @@ export class CorpusBuilder {
     }
     sink.position = position;
     this.previousCollapsed = previous;
+    this.utf8Chars = chars;
+    this.utf8Stop = i;
+    return status;
   }
 
   /** Records an entry in the report. */
@@ -133,10 +219,7 @@ export class CorpusBuilder {
     const total = this.sink.length;
     if (total === 0) throw new CorpusError('corpus/no-text', this.noTextMessage(name));
 
-    const counts = new Float64Array(this.provisional.length);
-    for (const segment of this.sink.segments()) {
-      for (let i = 0; i < segment.length; i++) counts[segment[i]]++;
-    }
+    const counts = this.counts.subarray(0, this.provisional.length);
     const { vocabulary, remap } = this.chooseVocabulary(counts);
     const frequencies = new Array<number>(vocabulary.size).fill(0);
     counts.forEach((count, id) => {
@@ -144,9 +227,11 @@ export class CorpusBuilder {
     });
 
     const ids = allocateIds(vocabulary.size, total);
+    const copy = ids.BYTES_PER_ELEMENT === this.sink.width && isIdentity(remap, counts);
     let offset = 0;
     for (const segment of this.sink.drain()) {
-      for (let i = 0; i < segment.length; i++) ids[offset + i] = remap[segment[i]];
+      if (copy) ids.set(segment, offset);
+      else remapInto(ids, offset, segment, remap);
       offset += segment.length;
     }
 
@@ -222,6 +307,11 @@ export class CorpusBuilder {
       this.provisional.push(symbol);
       this.provisionalIds.set(symbol, id);
       this.sink.ensureFits(id);
+      if (id >= this.counts.length) {
+        const bigger = new Float64Array(this.counts.length * 2);
+        bigger.set(this.counts);
+        this.counts = bigger;
+      }
     }
     return id;
   }
@@ -244,12 +334,28 @@ export class CorpusBuilder {
     return id;
   }
 
-  /** Appends one id outside the hot loop (expansions never take part in collapsing). */
-  private append(id: number): void {
+  /** Appends one code point, normalised: the general path (first sights, expansions, other encodings). */
+  private append(codePoint: number): void {
+    let id = codePoint < 0x10000 ? this.table[codePoint] : (this.astral.get(codePoint) ?? UNSEEN);
+    if (id === UNSEEN) id = this.resolve(codePoint);
+    if (id === EXPANDS) {
+      for (const part of this.expansions.get(codePoint)!) this.appendId(part);
+    } else {
+      this.appendId(id);
+    }
+  }
+
+  private appendId(id: number): void {
+    if (id === this.collapseId) {
+      if (this.previousCollapsed) return;
+      this.previousCollapsed = true;
+    } else {
+      this.previousCollapsed = false;
+    }
+    this.counts[id]++;
     const sink = this.sink;
     sink.current[sink.position++] = id;
     if (sink.position === sink.current.length) sink.grow();
-    this.previousCollapsed = id === this.collapseId;
   }
 }
 
@@ -290,6 +396,16 @@ export function validateOptions(options: CorpusOptions): void {
       bad(`the ${label} size must be a fraction in [0, 1) or a whole number of characters`);
     }
   }
+}
+
+/** Whether every id that occurs keeps its number. */
+function isIdentity(remap: Int32Array, counts: Float64Array): boolean {
+  for (let id = 0; id < remap.length; id++) if (counts[id] > 0 && remap[id] !== id) return false;
+  return true;
+}
+
+function remapInto(ids: IdArray, offset: number, segment: IdArray, remap: Int32Array): void {
+  for (let i = 0; i < segment.length; i++) ids[offset + i] = remap[segment[i]];
 }
 
 function allocateIds(vocabularySize: number, length: number): IdArray {

@@ -127,7 +127,8 @@ export class EntryDecoder {
       default:
         count = this.decodeUtf16(bytes, offset, final, this.encoding === 'utf-16le');
     }
-    if (this.outcome) return;
+    // UTF-8 goes straight into the builder (count -1); the others through `scratch`.
+    if (this.outcome || count < 0) return;
     this.chars += count;
     this.builder.emit(this.scratch, count);
   }
@@ -142,56 +143,18 @@ export class EntryDecoder {
   }
 
   private decodeUtf8(bytes: Uint8Array, offset: number, final: boolean): number {
-    const out = this.buffer(bytes.length);
-    const length = bytes.length;
-    let n = 0;
-    let i = 0;
-    while (i < length) {
-      const b = bytes[i];
-      if (b < 0x80) {
-        if (b === 0) return this.nul(offset + i);
-        out[n++] = b;
-        i++;
-        continue;
-      }
-      // The WHATWG decoder's bounds: no overlong forms, no surrogates, nothing past U+10FFFF.
-      let need: number;
-      let codePoint: number;
-      let lower = 0x80;
-      let upper = 0xbf;
-      if (b >= 0xc2 && b <= 0xdf) {
-        need = 1;
-        codePoint = b & 0x1f;
-      } else if (b >= 0xe0 && b <= 0xef) {
-        need = 2;
-        codePoint = b & 0x0f;
-        if (b === 0xe0) lower = 0xa0;
-        else if (b === 0xed) upper = 0x9f;
-      } else if (b >= 0xf0 && b <= 0xf4) {
-        need = 3;
-        codePoint = b & 0x07;
-        if (b === 0xf0) lower = 0x90;
-        else if (b === 0xf4) upper = 0x8f;
-      } else {
-        return this.invalidUtf8(b, offset + i);
-      }
-      const available = Math.min(need, length - i - 1);
-      for (let k = 1; k <= available; k++) {
-        const c = bytes[i + k];
-        if (c < (k === 1 ? lower : 0x80) || c > (k === 1 ? upper : 0xbf)) {
-          return this.invalidUtf8(b, offset + i);
-        }
-        codePoint = (codePoint << 6) | (c & 0x3f);
-      }
-      if (available < need) {
-        if (final) return this.invalidUtf8(b, offset + i);
-        this.carry = bytes.slice(i);
-        break;
-      }
-      out[n++] = codePoint;
-      i += need + 1;
+    const status = this.builder.emitUtf8(bytes);
+    const stop = this.builder.utf8Stop;
+    this.chars += this.builder.utf8Chars;
+    if (status === 1) {
+      if (final) return this.invalidUtf8(bytes[stop], offset + stop);
+      this.carry = bytes.slice(stop);
+    } else if (status === 2) {
+      return this.invalidUtf8(bytes[stop], offset + stop);
+    } else if (status === 3) {
+      return this.nul(offset + stop);
     }
-    return n;
+    return -1;
   }
 
   private invalidUtf8(byte: number, offset: number): number {

@@ -99,9 +99,13 @@ export class IdSink {
     yield last;
   }
 
-  /** The filled parts in order, without releasing them. */
-  *segments(): Generator<IdArray> {
-    yield* this.chunks;
-    yield this.current.subarray(0, this.position);
+  /** The filled parts from index `start` on, in order, without releasing them. */
+  *segmentsFrom(start: number): Generator<IdArray> {
+    const first = Math.floor(start / CHUNK_LENGTH);
+    for (let chunk = first; chunk < this.chunks.length; chunk++) {
+      yield this.chunks[chunk].subarray(chunk === first ? start - chunk * CHUNK_LENGTH : 0);
+    }
+    const within = first === this.chunks.length ? start - first * CHUNK_LENGTH : 0;
+    yield this.current.subarray(within, this.position);
   }
 }
