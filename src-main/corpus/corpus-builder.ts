@@ -171,7 +171,7 @@ export class CorpusBuilder {
         i += need + 1;
       }
       chars++;
-      let id = codePoint < 0x10000 ? table[codePoint] : (this.astral.get(codePoint) ?? UNSEEN);
+      const id = codePoint < 0x10000 ? table[codePoint] : (this.astral.get(codePoint) ?? UNSEEN);
       if (id < 0) {
         // First sight of this code point, or one that normalises to several symbols.
         sink.position = position;
