@@ -101,7 +101,8 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
   let queue: string[] = [];
   let nextId = 1;
   let socket: WebSocket | null = null;
-  let connected = false;
+  // null until the first attempt settles, so a server that is down from the start is reported too.
+  let connected: boolean | null = null;
   let closed = false;
   let retryMs = FIRST_RETRY_MS;
 
@@ -208,9 +209,8 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
       purpose: 'model' | 'export',
       suggestedName: string,
     ): Promise<FileRef | null> {
-      const response = await environment.fetch(
-        withToken('/models/save-path', { name: suggestedName, purpose }),
-      );
+      const route = purpose === 'export' ? '/exports/save-path' : '/models/save-path';
+      const response = await environment.fetch(withToken(route, { name: suggestedName }));
       if (!response.ok) throw await httpError(response, 'Choosing where to save');
       const body = (await response.json()) as { path: string };
       return { path: body.path };

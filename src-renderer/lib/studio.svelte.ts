@@ -163,6 +163,16 @@ export class Studio {
     );
   }
 
+  /** Adds a model file's loss history to "Compare runs" without loading its weights. */
+  async compareModelFile(file: File): Promise<void> {
+    try {
+      const ref = await this.bridge.shell.fileRef(file);
+      this.compare.addModel(await this.bridge.api.modelInspect({ file: ref }));
+    } catch (error) {
+      this.report(error, 'Reading the model');
+    }
+  }
+
   /** Opens the last unfinished run's checkpoint and continues training it. */
   async recover(): Promise<void> {
     const checkpoint = this.recoverable;

@@ -50,6 +50,8 @@ function setup(search = '?token=secret', stored = new Map<string, string>()) {
       requests.push({ url: String(input), init });
       if (String(input).startsWith('/upload'))
         return Response.json({ path: '/srv/uploads/1-corpus.zip' });
+      if (String(input).startsWith('/exports/save-path'))
+        return Response.json({ path: '/srv/exports/m-tfjs' });
       if (String(input).startsWith('/models/save-path'))
         return Response.json({ path: '/srv/models/m.lstm' });
       return new Response('nope', { status: 404 });
@@ -165,10 +167,14 @@ describe('browser bridge', () => {
     await expect(bridge.shell.chooseSavePath('model', 'a b.lstm')).resolves.toEqual({
       path: '/srv/models/m.lstm',
     });
-    expect(requests[0]!.url).toBe('/models/save-path?name=a+b.lstm&purpose=model&token=secret');
+    expect(requests[0]!.url).toBe('/models/save-path?name=a+b.lstm&token=secret');
     expect(bridge.shell.downloadUrl('/srv/models/m.lstm')).toBe(
       '/download?path=%2Fsrv%2Fmodels%2Fm.lstm&token=secret',
     );
+    await expect(bridge.shell.chooseSavePath('export', 'm-tfjs')).resolves.toEqual({
+      path: '/srv/exports/m-tfjs',
+    });
+    expect(requests[1]!.url).toBe('/exports/save-path?name=m-tfjs&token=secret');
     await expect(bridge.shell.chooseOpenPath('model')).resolves.toBeNull();
   });
 
