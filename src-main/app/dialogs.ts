@@ -1,0 +1,79 @@
+/**
+ * The desktop side of ShellApi: native open/save dialogs with file filters, taskbar
+ * progress, and external links (checked in security.ts).
+ */
+import { app, dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import path from 'node:path';
+import type { FileRef } from '../protocol/messages';
+import type { ShellHandlers } from './ipc';
+import { openExternalSafely } from './security';
+
+const MODEL_FILTERS = [{ name: 'LSTM Studio model', extensions: ['lstm'] }];
+const CORPUS_FILTERS = [
+  { name: 'Corpus (zip or text)', extensions: ['zip', 'txt'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+/** A file name without path separators or characters dialogs dislike. */
+function safeName(name: string, fallback: string): string {
+  const clean = name.replace(/[\\/:*?"<>|\p{Cc}]/gu, '_').trim();
+  return clean.length > 0 ? clean.slice(0, 120) : fallback;
+}
+
+async function showOpen(
+  window: BrowserWindow | null,
+  options: OpenDialogOptions,
+): Promise<FileRef | null> {
+  const result = window
+    ? await dialog.showOpenDialog(window, options)
+    : await dialog.showOpenDialog(options);
+  const chosen = result.canceled ? undefined : result.filePaths[0];
+  return chosen ? { path: chosen } : null;
+}
+
+export const desktopShell: ShellHandlers = {
+  chooseOpenPath(window, purpose) {
+    if (purpose === 'model') {
+      return showOpen(window, {
+        title: 'Open Model',
+        filters: MODEL_FILTERS,
+        properties: ['openFile'],
+      });
+    }
+    // A single dialog can pick files and folders only on macOS; elsewhere folders are
+    // opened by dropping them onto the window.
+    const properties: OpenDialogOptions['properties'] =
+      process.platform === 'darwin' ? ['openFile', 'openDirectory'] : ['openFile'];
+    return showOpen(window, { title: 'Open Corpus', filters: CORPUS_FILTERS, properties });
+  },
+
+  async chooseSavePath(window, purpose, suggestedName) {
+    if (purpose === 'export') {
+      return showOpen(window, {
+        title: 'Export for TF.js into a folder',
+        buttonLabel: 'Export Here',
+        properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+      });
+    }
+    const base = safeName(suggestedName, 'model').replace(/\.lstm$/i, '');
+    const options = {
+      title: 'Save Model',
+      defaultPath: path.join(app.getPath('documents'), `${base}.lstm`),
+      filters: MODEL_FILTERS,
+    };
+    const result = window
+      ? await dialog.showSaveDialog(window, options)
+      : await dialog.showSaveDialog(options);
+    if (result.canceled || !result.filePath) return null;
+    const file = /\.lstm$/i.test(result.filePath) ? result.filePath : `${result.filePath}.lstm`;
+    return { path: file };
+  },
+
+  setProgress(window, fraction) {
+    window?.setProgressBar(fraction < 0 ? -1 : Math.min(1, fraction));
+  },
+
+  openExternal(url) {
+    openExternalSafely(url);
+  },
+};

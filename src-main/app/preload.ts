@@ -1,0 +1,93 @@
+/**
+ * The preload: the renderer's only door to the app. It exposes `window.studio =
+ * {api, shell}` with ONE named method per operation, each bound to its own channel —
+ * never a generic send/invoke/on — plus event and menu subscriptions that hand the
+ * renderer plain data only (never the IpcRendererEvent). Bundled to CommonJS, because a
+ * sandboxed preload cannot be an ES module.
+ */
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import type {
+  CommandName,
+  EngineEvent,
+  FileRef,
+  MenuCommand,
+  RendererBridge,
+  ShellApi,
+  StudioApi,
+} from '../protocol/messages';
+import { methodName } from '../protocol/messages';
+import { EVENT_CHANNEL, MENU_CHANNEL, SHELL_CHANNELS, type IpcResult } from './channels';
+
+/** Every command channel; a command missing here fails to compile (and zod stays out of the preload). */
+const COMMANDS: Record<CommandName, true> = {
+  'engine:info': true,
+  'corpus:open': true,
+  'corpus:openSample': true,
+  'presets:list': true,
+  'presets:estimate': true,
+  'training:start': true,
+  'training:pause': true,
+  'training:resume': true,
+  'training:stop': true,
+  'generation:start': true,
+  'generation:stop': true,
+  'model:save': true,
+  'model:open': true,
+  'model:inspect': true,
+  'model:export': true,
+  'model:recent': true,
+  'model:recoverable': true,
+};
+
+/** Invokes one channel and unwraps main's `{ok, payload | error}`; errors keep main's one-line message. */
+async function call(channel: string, ...args: unknown[]): Promise<unknown> {
+  const result = (await ipcRenderer.invoke(channel, ...args)) as IpcResult;
+  if (result.ok) return result.payload;
+  const error = new Error(result.error.message) as Error & { code?: string };
+  error.code = result.error.code;
+  throw error;
+}
+
+/** Subscribes to one main → renderer channel, passing on the value only. */
+function subscribe<T>(channel: string, listener: (value: T) => void): () => void {
+  const wrapped = (_event: unknown, value: T) => listener(value);
+  ipcRenderer.on(channel, wrapped);
+  return () => {
+    ipcRenderer.removeListener(channel, wrapped);
+  };
+}
+
+export function buildApi(): StudioApi {
+  const api: Record<string, unknown> = {};
+  for (const channel of Object.keys(COMMANDS) as CommandName[]) {
+    api[methodName(channel)] = (request: unknown) => call(channel, request);
+  }
+  api.onEvent = (listener: (event: EngineEvent) => void) => subscribe(EVENT_CHANNEL, listener);
+  return api as StudioApi;
+}
+
+export function buildShell(): ShellApi {
+  return {
+    kind: 'desktop',
+    fileRef: async (file: File): Promise<FileRef> => {
+      const filePath = webUtils.getPathForFile(file);
+      if (!filePath) throw new Error('this file has no path on disk; save it first, then open it');
+      return { path: filePath };
+    },
+    chooseOpenPath: (purpose) =>
+      call(SHELL_CHANNELS.chooseOpenPath, purpose) as Promise<FileRef | null>,
+    chooseSavePath: (purpose, suggestedName) =>
+      call(SHELL_CHANNELS.chooseSavePath, purpose, suggestedName) as Promise<FileRef | null>,
+    downloadUrl: () => null,
+    setProgress: (fraction) => {
+      void call(SHELL_CHANNELS.setProgress, fraction).catch(() => undefined);
+    },
+    onMenu: (listener: (command: MenuCommand) => void) => subscribe(MENU_CHANNEL, listener),
+    openExternal: (url) => {
+      void call(SHELL_CHANNELS.openExternal, url).catch(() => undefined);
+    },
+  };
+}
+
+const bridge: RendererBridge = { api: buildApi(), shell: buildShell() };
+contextBridge.exposeInMainWorld('studio', bridge);
