@@ -70,7 +70,9 @@ export function modelName(file: string): string {
  * Saves `snapshot` to `file` atomically (temp file in the same folder, fsync, rename,
  * folder fsync). The snapshot is validated first, so an inconsistent snapshot is never
  * written. Throws ModelFileError (disk full, read-only folder, bad snapshot) and then
- * leaves any previous file at `file` untouched.
+ * leaves any previous file at `file` untouched. The tensors are written from the
+ * snapshot's own arrays (no copy), so they must not change until the promise settles; if
+ * they did, the checksums taken first would make the file fail to load, not load wrong.
  */
 export async function saveModel(
   file: string,

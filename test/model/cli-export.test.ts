@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../src-main/model';
 import { tinySnapshot } from './fixtures';
@@ -44,6 +45,38 @@ describe('lstm-studio export / import', () => {
     const loaded = await loadModel(back);
     expect(loaded.tensors['lstm/1/kernel']).toEqual(snapshot.tensors['lstm/1/kernel']);
     expect(loaded.vocabulary).toEqual(snapshot.vocabulary);
+
+    // The export's next-symbol distribution matches `lstm-studio predict`.
+    const predicted = cli('predict', model, '--prime', 'ba c', '--json');
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const { probabilities } = JSON.parse(predicted.stdout) as { probabilities: number[] };
+    const tfjsModel = await tf.loadLayersModel(`file://${path.join(out, 'model.json')}`);
+    const ids = [...'ba c'].map((symbol) => snapshot.vocabulary.indexOf(symbol));
+    const output = tf.tidy(() => {
+      const input = tf.oneHot(tf.tensor2d([ids], [1, ids.length], 'int32'), 7).toFloat();
+      const all = tfjsModel.predict(input) as tf.Tensor;
+      return all.slice([0, ids.length - 1, 0], [1, 1, 7]).dataSync();
+    });
+    tfjsModel.dispose();
+    const worst = Math.max(...probabilities.map((p, k) => Math.abs(p - output[k])));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('eval on a half-truncated model exits non-zero with one line', async () => {
+    const model = path.join(root, 'to-halve.lstm');
+    await saveModel(model, tinySnapshot());
+    const bytes = await fsp.readFile(model);
+    const half = path.join(root, 'halved.lstm');
+    await fsp.writeFile(half, bytes.subarray(0, bytes.length >> 1));
+    const text = path.join(root, 'text.txt');
+    await fsp.writeFile(text, 'abc abc\nabc');
+    const result = cli('eval', half, text, '--json');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(errorLines(result.stderr)).toEqual([
+      `error: ${half} is truncated (the zip directory at its end is missing): it was not completely written or copied`,
+    ]);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('fails with one line and a non-zero exit on a half-truncated model or a bad format', async () => {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../src-main/errors';
+import { Generator } from '../../src-main/engine';
 import { exportTfjs, importTfjs } from '../../src-main/model';
 import type { TrainingSnapshot } from '../../src-main/model/snapshot';
 import { tinySnapshot } from './fixtures';
