@@ -5,6 +5,7 @@ import { register as registerGenerate } from './commands/generate';
 import { register as registerPredict } from './commands/predict';
 import { register as registerDoctor } from './commands/doctor';
 import { register as registerExport } from './commands/export';
+import { register as registerInspect } from './commands/inspect';
 
 /** Every CLI command; each module exports `register(program)`. */
 export const commands: Array<(program: Command) => void> = [
@@ -14,4 +15,5 @@ export const commands: Array<(program: Command) => void> = [
   registerPredict,
   registerDoctor,
   registerExport,
+  registerInspect,
 ];
