@@ -89,14 +89,24 @@ describe('exportTfjs', () => {
       const dir = path.join(root, `export-${snapshot.config.model.input}`);
       const files = await exportTfjs(snapshot, dir);
       expect(files).toEqual([path.join(dir, 'model.json'), path.join(dir, 'weights.bin')]);
-      const ids = prime(snapshot, 'abc éa\nb');
+      const text = 'abc éa\nb';
+      const ids = prime(snapshot, text);
       const expected = referenceNext(snapshot, ids);
       const { probabilities, metadata } = await exportedNext(dir, snapshot, ids);
       expect(probabilities.length).toBe(7);
+      const generator = Generator.fromSnapshot(snapshot);
+      const engine = generator.predict(text);
+      generator.dispose();
+      expect(engine.unknownInPrime).toEqual([]);
       let worst = 0;
+      let worstEngine = 0;
       for (let k = 0; k < expected.length; k += 1) {
         worst = Math.max(worst, Math.abs(probabilities[k] - expected[k]));
+        worstEngine = Math.max(worstEngine, Math.abs(probabilities[k] - engine.probabilities[k]));
       }
+      // Against the engine's Generator (what `lstm-studio predict` prints) and against the
+      // independent plain-tfjs forward pass above.
+      expect(worstEngine).toBeLessThan(1e-4);
       expect(worst).toBeLessThan(1e-4);
       // The distribution is not trivially uniform, so the comparison has teeth.
       expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.05);
