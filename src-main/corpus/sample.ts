@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SAMPLE_CORPUS_FILE = 'kjv-genesis-to-ruth.zip';
+export const SAMPLE_CORPUS_FILE = 'king-james-bible.zip';
 
 /**
  * The absolute path of the bundled sample corpus zip: beside the app's resources when
