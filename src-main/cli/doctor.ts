@@ -40,11 +40,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     tensorflowVersion: null,
     libraryOrigin: null,
     fusedKernels: null,
-    // TensorFlow sizes both pools from the core count when these are unset.
-    threads: {
-      intraOp: process.env.TF_NUM_INTRAOP_THREADS ?? `unset (TensorFlow uses ${cpus.length})`,
-      interOp: process.env.TF_NUM_INTEROP_THREADS ?? `unset (TensorFlow uses ${cpus.length})`,
-    },
+    threads: { intraOp: 'unknown', interOp: 'unknown' },
     problems,
   };
   try {
@@ -52,11 +48,34 @@ export async function doctorReport(): Promise<DoctorReport> {
       libraryOrigin: () => Record<string, unknown> | null;
     };
     report.libraryOrigin = installer.libraryOrigin();
-    if (report.libraryOrigin === null)
+    if (report.libraryOrigin === null) {
       problems.push('no libtensorflow found in @tensorflow/tfjs-node/deps');
+    }
   } catch (error) {
     problems.push(`library origin unknown: ${userMessage(error)}`);
   }
+  // What the user set, before the engine fills in its own defaults (see engine/tf.ts).
+  const userThreads = {
+    intraOp: process.env.TF_NUM_INTRAOP_THREADS,
+    interOp: process.env.TF_NUM_INTEROP_THREADS,
+  };
+  let engine: typeof import('../engine') | null = null;
+  try {
+    // The engine first: it sets the thread defaults TensorFlow reads when it loads.
+    engine = await import('../engine');
+  } catch (error) {
+    problems.push(`engine did not load: ${userMessage(error)}`);
+  }
+  const describeThreads = (user: string | undefined, effective: string | undefined): string => {
+    if (user !== undefined) return `${user} (from the environment)`;
+    if (effective !== undefined) return `${effective} (LSTM Studio's default)`;
+    // TensorFlow sizes the pool from the core count when the variable is unset.
+    return `unset (TensorFlow sizes it from the ${cpus.length} cores)`;
+  };
+  report.threads = {
+    intraOp: describeThreads(userThreads.intraOp, process.env.TF_NUM_INTRAOP_THREADS),
+    interOp: describeThreads(userThreads.interOp, process.env.TF_NUM_INTEROP_THREADS),
+  };
   try {
     const tf = await import('@tensorflow/tfjs-node');
     report.backend = tf.getBackend();
@@ -67,13 +86,15 @@ export async function doctorReport(): Promise<DoctorReport> {
     problems.push(`@tensorflow/tfjs-node does not load: ${userMessage(error)}`);
     return report;
   }
-  try {
-    const { engineInfo } = await import('../engine');
-    report.fusedKernels = engineInfo().fusedKernels;
-    if (!report.fusedKernels)
-      problems.push('fused BlockLSTM kernels unavailable: training falls back to the slow path');
-  } catch (error) {
-    problems.push(`engine did not answer: ${userMessage(error)}`);
+  if (engine) {
+    try {
+      report.fusedKernels = engine.engineInfo().fusedKernels;
+      if (!report.fusedKernels) {
+        problems.push('fused BlockLSTM kernels unavailable: training falls back to the slow path');
+      }
+    } catch (error) {
+      problems.push(`engine did not answer: ${userMessage(error)}`);
+    }
   }
   return report;
 }

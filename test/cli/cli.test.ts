@@ -106,8 +106,11 @@ describe('lstm-studio train', () => {
     const types = new Set(lines.map((line) => line.type));
     expect([...types].sort()).toEqual(['checkpoint', 'done', 'progress', 'sample', 'validation']);
 
+    // Progress is throttled to ~10 a second, so fast steps may skip some; the last one always comes.
     const progress = lines.filter((line) => line.type === 'progress');
-    expect(progress.map((line) => line.step)).toEqual([5, 10, 15, 20]);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((line) => [5, 10, 15, 20].includes(line.step as number))).toBe(true);
+    expect(progress[progress.length - 1].step).toBe(20);
     for (const line of progress) {
       expect(Object.keys(line)).toEqual(
         expect.arrayContaining(['step', 'loss', 'lr', 'stepsPerSec']),
@@ -153,15 +156,52 @@ describe('lstm-studio train', () => {
     expect(ownStderr(run.stderr)).toEqual([]);
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
-    expect(lines.filter((line) => line.type === 'progress').map((line) => line.step)).toEqual([
+    const progress = lines.filter((line) => line.type === 'progress').map((line) => line.step);
+    expect(progress.every((step) => step === 25 || step === 30)).toBe(true);
+    expect(lines.filter((line) => line.type === 'validation').map((line) => line.step)).toEqual([
       25, 30,
     ]);
     expect(lines[lines.length - 1]).toMatchObject({ type: 'done', step: 30 });
   });
 
+  it('stops cleanly on SIGINT: checkpoint, --out written, exit 130 (plain output off a TTY)', async () => {
+    const out = path.join(dir, 'interrupted.lstm');
+    const args = [
+      'train',
+      corpus,
+      '--steps',
+      '1000000',
+      '--out',
+      out,
+      ...TINY.filter((arg) => arg !== '--json'),
+    ];
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
+    let stdout = '';
+    let signalled = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!signalled && /validation perplexity/.test(stdout)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^training "seed" on tiny\.txt: /);
+    expect(stdout).toMatch(/SIGINT: stopping after this step, then saving/);
+    expect(stdout).toMatch(/checkpoint at \d+: .*interrupted\.lstm\.checkpoints/);
+    expect(stdout).toMatch(
+      /stopped at step \d+ in [\d.]+ s; best [\d.]+ bits\/char at step \d+; wrote /,
+    );
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('refuses to resume on a corpus whose vocabulary differs, saying what differs', async () => {
     const other = path.join(dir, 'other.txt');
-    writeFileSync(other, tinyText(['dog', 'barks', 'loudly', 'xyz'], 900));
+    writeFileSync(other, 'dog barks loudly\n'.repeat(300));
     const run = await cli([
       'train',
       other,
@@ -175,8 +215,8 @@ describe('lstm-studio train', () => {
     expect(run.code).toBe(1);
     const errors = ownStderr(run.stderr);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(
-      /^error: cannot resume on other\.txt: its vocabulary differs from the model's \(.+\)$/,
+    expect(errors[0]).toBe(
+      `error: cannot resume on other.txt: its vocabulary differs from the model's (the corpus has 6 symbol(s) the model lacks: "b" "g" "k" "l" "u" "y"; the model has 7 symbol(s) the corpus lacks: "." "c" "e" "h" "m" "n" "t")`,
     );
   });
 
@@ -222,16 +262,16 @@ describe('lstm-studio eval, generate, predict', () => {
     const run = await cli(['eval', model, text, '--json']);
     expect(run.code).toBe(0);
     expect(ownStderr(run.stderr)).toEqual([
-      `note: 5 symbol(s) not in the model's vocabulary, skipped: "," "q" "u" "k" "!"`,
+      `note: 8 symbol(s) not in the model's vocabulary, skipped: "!" "," "i" "k" "l" "q" "u" "y"`,
     ]);
     const result = JSON.parse(run.stdout) as { chars: number };
-    expect(result.chars).toBe('the cat sat on the mat ickly\n'.length - 1);
+    // What is left once they are skipped: "the cat sat on the mat c\n".
+    expect(result.chars).toBe('the cat sat on the mat c\n'.length - 1);
   });
 
   it('generates reproducibly with a seed, prime first', async () => {
     const args = ['generate', model, '--prime', 'the ', '--length', '40', '--seed', '7'];
-    const first = await cli(args);
-    const second = await cli(args);
+    const [first, second] = await Promise.all([cli(args), cli(args)]);
     expect(ownStderr(first.stderr)).toEqual([]);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(second.stdout);

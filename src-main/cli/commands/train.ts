@@ -111,6 +111,27 @@ const FIXED_ON_RESUME: Array<[keyof TrainOptions, string]> = [
   ['optimizer', '--optimizer'],
 ];
 
+/** Which symbols only one side has, shown readably; null when both have the same set. */
+export function describeMismatch(modelSymbols: string[], corpusSymbols: string[]): string | null {
+  const show = (symbols: string[]): string =>
+    `${symbols
+      .slice(0, 12)
+      .map((symbol) => JSON.stringify(symbol))
+      .join(' ')}${symbols.length > 12 ? ' …' : ''}`;
+  const inModel = new Set(modelSymbols);
+  const inCorpus = new Set(corpusSymbols);
+  const corpusOnly = corpusSymbols.filter((symbol) => !inModel.has(symbol));
+  const modelOnly = modelSymbols.filter((symbol) => !inCorpus.has(symbol));
+  const parts: string[] = [];
+  if (corpusOnly.length > 0)
+    parts.push(
+      `the corpus has ${corpusOnly.length} symbol(s) the model lacks: ${show(corpusOnly)}`,
+    );
+  if (modelOnly.length > 0)
+    parts.push(`the model has ${modelOnly.length} symbol(s) the corpus lacks: ${show(modelOnly)}`);
+  return parts.length > 0 ? parts.join('; ') : null;
+}
+
 /** Writes one line for a human: through the progress bar on a TTY, plainly otherwise. */
 type Say = (line: string) => void;
 
@@ -191,7 +212,7 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     if (difference !== null) {
       throw new TrainingError(
         'training/vocabulary-mismatch',
-        `cannot resume on ${corpus.report.name}: its vocabulary differs from the model's (${difference}, model vs corpus)`,
+        `cannot resume on ${corpus.report.name}: its vocabulary differs from the model's (${describeMismatch(modelVocabulary.symbols, corpus.vocabulary.symbols) ?? difference})`,
       );
     }
     config = structuredClone(snapshot.config);
@@ -224,12 +245,16 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   const checkpoints = new model.CheckpointManager(`${out}.checkpoints`, {
     keep: config.training.keepCheckpoints,
   });
-  let lastCheckpointStep = -1;
+  let lastCheckpoint: { step: number; path: string; best: boolean } | null = null;
   const writer: CheckpointWriter = async (state, info) => {
+    // The run's final checkpoint often falls on a step an interval checkpoint just wrote.
+    if (lastCheckpoint?.step === state.step && (lastCheckpoint.best || !info.best))
+      return lastCheckpoint.path;
     const written = await checkpoints.save(state, { best: info.best });
-    lastCheckpointStep = state.step;
+    lastCheckpoint = { step: state.step, path: written, best: info.best };
     return written;
   };
+  let lastReported: { step: number; path: string } | null = null;
 
   const session: TrainingSession = engine.TrainingSession.create({
     corpus,
@@ -295,7 +320,8 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     else say(`sample at ${event.step}: ${JSON.stringify(event.text)}`);
   });
   session.on('checkpoint', (event) => {
-    lastCheckpointStep = Math.max(lastCheckpointStep, event.step);
+    if (lastReported?.step === event.step && lastReported.path === event.path) return;
+    lastReported = { step: event.step, path: event.path };
     if (json) emit({ type: 'checkpoint', step: event.step, path: event.path, best: event.best });
     else say(`checkpoint at ${event.step}: ${event.path}${event.best ? ' (best)' : ''}`);
   });
@@ -316,10 +342,10 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   try {
     const result = await session.run();
     const final = session.snapshot();
-    if (signalled && lastCheckpointStep !== final.step) {
-      // The engine may not checkpoint on stop itself; make sure the stop point is kept.
+    if (signalled && lastCheckpoint?.step !== final.step) {
+      // The engine checkpoints on stop through the writer; should it not have, keep the stop point.
       const written = await checkpoints.save(final, { best: false });
-      lastCheckpointStep = final.step;
+      lastCheckpoint = { step: final.step, path: written, best: false };
       if (json) emit({ type: 'checkpoint', step: final.step, path: written, best: false });
       else say(`checkpoint at ${final.step}: ${written}`);
     }
