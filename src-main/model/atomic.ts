@@ -143,3 +143,25 @@ export async function atomicWrite(
   // power cut, which is not worth failing a save that did succeed.
   await fs.syncFolder(folder).catch(() => undefined);
 }
+
+/**
+ * Checks that `target` could be saved: its folder exists and accepts a new file (created
+ * and removed at once). Lets a long run fail at its start instead of at its first save.
+ * Throws the same ModelFileError a save would.
+ */
+export async function assertWritableFolder(
+  target: string,
+  fs: AtomicFileSystem = nodeFileSystem,
+): Promise<void> {
+  const probe = path.join(
+    path.dirname(target),
+    `${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    const file = await fs.create(probe);
+    await file.close();
+  } catch (error) {
+    throw toSaveError(target, error);
+  }
+  await fs.unlink(probe).catch(() => undefined);
+}

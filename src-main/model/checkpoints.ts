@@ -12,7 +12,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelFileError } from '../errors';
-import { atomicWrite, toSaveError, type AtomicWriteOptions } from './atomic';
+import { assertWritableFolder, atomicWrite, toSaveError, type AtomicWriteOptions } from './atomic';
 import { loadModel, readModelSummary, saveModel } from './model-file';
 import type { TrainingSnapshot } from './snapshot';
 
@@ -55,16 +55,30 @@ export class CheckpointManager {
 
   private async saveNow(snapshot: TrainingSnapshot, info: { best: boolean }): Promise<string> {
     const file = path.join(this.dir, checkpointFileName(snapshot.step));
-    try {
-      await fsp.mkdir(this.dir, { recursive: true });
-    } catch (error) {
-      throw toSaveError(file, error);
-    }
+    await this.createFolder();
     await this.removeLeftovers();
     await saveModel(file, snapshot, this.writeOptions);
     if (info.best) await this.markBest(file);
     await this.prune();
     return file;
+  }
+
+  private async createFolder(): Promise<void> {
+    try {
+      await fsp.mkdir(this.dir, { recursive: true });
+    } catch (error) {
+      // Names the folder that could not be made, and (in the message) its parent.
+      throw toSaveError(this.dir, error);
+    }
+  }
+
+  /**
+   * Creates the folder and checks that a file can be written in it, so a run can fail
+   * before its first step rather than at its first checkpoint. Throws ModelFileError.
+   */
+  async prepare(): Promise<void> {
+    await this.createFolder();
+    await assertWritableFolder(path.join(this.dir, 'probe.lstm'));
   }
 
   /**

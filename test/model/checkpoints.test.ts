@@ -120,12 +120,30 @@ describe('CheckpointManager', () => {
     expect((await loadModel(path.join(dir, 'best.lstm'))).step).toBe(20);
   });
 
-  it('a folder that cannot be created gives a one-line error', async () => {
+  it('a folder that cannot be created gives a one-line error naming its parent', async () => {
     const parent = path.join(root, 'plain-file');
     await fsp.writeFile(parent, 'x');
     const manager = new CheckpointManager(path.join(parent, 'checkpoints'));
     await expect(manager.save(tinySnapshot(), { best: false })).rejects.toThrow(
-      `cannot save ${path.join(parent, 'checkpoints', 'step-000040.lstm')}: `,
+      `cannot save ${path.join(parent, 'checkpoints')}: ${parent} is not a folder`,
+    );
+    await expect(manager.prepare()).rejects.toThrow(
+      `cannot save ${path.join(parent, 'checkpoints')}: ${parent} is not a folder`,
+    );
+  });
+
+  it('prepare() checks up front that checkpoints can be written', async () => {
+    const dir = await fresh('prepared');
+    await new CheckpointManager(dir).prepare();
+    expect(await fsp.readdir(dir)).toEqual([]);
+    // sysfs refuses new entries even to root: a real unwritable folder.
+    const error = await new CheckpointManager('/sys/run.lstm.checkpoints')
+      .prepare()
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect(error.code).toBe('model/read-only');
+    expect(error.message).toBe(
+      'cannot save /sys/run.lstm.checkpoints: the folder /sys is read-only or not writable',
     );
   });
 
