@@ -67,7 +67,7 @@ async function writeText(path: string, chars: number): Promise<void> {
   const out = createWriteStream(path);
   for (let written = 0; written < chars; written += block.length) {
     const piece = block.subarray(0, Math.min(block.length, chars - written));
-    if (!out.write(piece)) await new Promise((done) => out.once('drain', done));
+    if (!out.write(piece)) await new Promise<void>((done) => out.once('drain', () => done()));
   }
   await new Promise<void>((done, fail) =>
     out.end((error?: Error | null) => (error ? fail(error) : done())),
