@@ -303,7 +303,8 @@ interface ModelJson {
 /**
  * Reads a TF.js export made by `exportTfjs` back into a snapshot: the weights converted
  * back to our layout, exactly. It carries no training state (no optimizer slots, carried
- * state, cursors or RNG state; empty history), so resuming from it starts those afresh.
+ * state, cursors or RNG state; empty history): it generates and evaluates exactly like
+ * the original; training it further needs an engine that starts those afresh.
  * Throws ModelFileError when `dir` is not such an export or its weights do not fit.
  */
 export async function importTfjs(dir: string): Promise<TrainingSnapshot> {

@@ -42,7 +42,7 @@ async function importModel(dir: string, options: ImportOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify({ path: options.out, step: snapshot.step })}\n`);
   } else {
     process.stdout.write(
-      `imported ${dir} as ${options.out} (step ${snapshot.step}; no optimizer state, so resumed training starts it afresh)\n`,
+      `imported ${dir} as ${options.out} (step ${snapshot.step}; weights only: no optimizer state or batch position)\n`,
     );
   }
 }
