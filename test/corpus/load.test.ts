@@ -141,6 +141,53 @@ describe('zip archives', () => {
       { name: 'last.txt', used: true, encoding: 'utf-8', chars: 3 },
     ]);
     expect(corpus.report.chars).toBe(5 + 1 + 200_001 + 1 + 3);
+    // The counts of the rolled-back readings are gone too.
+    expect(corpus.report.frequencies[corpus.vocabulary.idOf('a')!]).toBe(200_001);
+  });
+
+  it('decodes sequences split across chunk boundaries, deflated and stored', async () => {
+    // 3-byte and 4-byte sequences never line up with 64 KiB chunks.
+    const cjk = '中文字'.repeat(40_000);
+    const emoji = '😀a'.repeat(30_000);
+    const path = writeZip('split.zip', [
+      { name: 'cjk.txt', data: cjk },
+      { name: 'emoji.txt', data: emoji, method: 0 },
+    ]);
+    const corpus = await loadCorpus(path, keep);
+    expect(text(corpus)).toBe(`${cjk}\n${emoji}`);
+    expect(corpus.report.files.map((file) => file.chars)).toEqual([120_000, 60_000]);
+  });
+
+  it('reads zip64 archives and entries with data descriptors', async () => {
+    const entries = [
+      { name: 'a.txt', data: 'zip64 first\n' },
+      { name: 'b.txt', data: 'zip64 second', dataDescriptor: true },
+    ];
+    const zip64 = join(directory, 'big.zip');
+    writeFileSync(zip64, makeZip(entries, { zip64: true }));
+    const corpus = await loadCorpus(zip64, keep);
+    expect(text(corpus)).toBe('zip64 first\nzip64 second');
+    expect(corpus.report.files.map((file) => [file.name, file.used, file.size])).toEqual([
+      ['a.txt', true, 12],
+      ['b.txt', true, 12],
+    ]);
+  });
+
+  it('replaces invalid UTF-16 with U+FFFD and says so', async () => {
+    // "A", a lone high surrogate, "B", then an odd trailing byte.
+    const bytes = Buffer.from([0xff, 0xfe, 0x41, 0x00, 0x3d, 0xd8, 0x42, 0x00, 0x43]);
+    const path = writeZip('utf16.zip', [{ name: 'broken.txt', data: bytes }]);
+    const corpus = await loadCorpus(path, keep);
+    expect(text(corpus)).toBe('A\ufffdB\ufffd');
+    expect(summary(corpus.report.files)).toEqual([
+      {
+        name: 'broken.txt',
+        used: true,
+        encoding: 'utf-16le',
+        chars: 4,
+        reason: '2 invalid UTF-16 sequences replaced with U+FFFD',
+      },
+    ]);
   });
 
   it('skips binary entries by content, whatever their names', async () => {

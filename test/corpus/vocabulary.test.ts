@@ -135,6 +135,13 @@ describe('corpusFromText vocabulary', () => {
     expect(fits.report.unknownSymbol).toBeNull();
   });
 
+  it('lowercases a code point into several symbols when Unicode says so', () => {
+    const corpus = corpusFromText('İSTANBUL İ', { normalisation: 'lowercase', ...split });
+    expect(corpus.vocabulary.decode(corpus.ids)).toBe('i\u0307stanbul i\u0307');
+    expect(corpus.report.chars).toBe(12);
+    expect(corpus.report.files[0].chars).toBe(10);
+  });
+
   it('uses 2-byte ids beyond 256 symbols', () => {
     const text = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
     const corpus = corpusFromText(text, { normalisation: 'keep', ...split });

@@ -18,10 +18,18 @@ export interface TestEntry {
   utf8?: boolean;
   /** The compressed bytes to store instead of the real ones. */
   rawData?: Uint8Array;
+  /** Sizes only in the central directory, zeros in the local header (flag bit 3). */
+  dataDescriptor?: boolean;
+}
+
+export interface ZipOptions {
+  /** Write sizes and offsets as zip64 extra fields, with a zip64 end record. */
+  zip64?: boolean;
 }
 
 /** An archive's bytes. */
-export function makeZip(entries: TestEntry[]): Buffer {
+export function makeZip(entries: TestEntry[], options: ZipOptions = {}): Buffer {
+  const zip64 = options.zip64 === true;
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -37,7 +45,10 @@ export function makeZip(entries: TestEntry[]): Buffer {
       : method === 8 && !entry.name.endsWith('/')
         ? deflateRawSync(data)
         : data;
-    const flags = (entry.encrypted ? 0x1 : 0) | (entry.utf8 === false ? 0 : 0x800);
+    const flags =
+      (entry.encrypted ? 0x1 : 0) |
+      (entry.dataDescriptor ? 0x8 : 0) |
+      (entry.utf8 === false ? 0 : 0x800);
     const crc = entry.crc ?? crc32(data);
     const size = entry.declaredSize ?? data.length;
 
@@ -47,10 +58,29 @@ export function makeZip(entries: TestEntry[]): Buffer {
     local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(size, 22);
+    if (!entry.dataDescriptor) {
+      local.writeUInt32LE(zip64 ? 0xffffffff : compressed.length, 18);
+      local.writeUInt32LE(zip64 ? 0xffffffff : size, 22);
+    }
+    // The local zip64 field holds both sizes (uncompressed first) and nothing else.
+    const localExtra = Buffer.alloc(zip64 ? 20 : 0);
+    if (zip64) {
+      localExtra.writeUInt16LE(0x0001, 0);
+      localExtra.writeUInt16LE(16, 2);
+      localExtra.writeBigUInt64LE(BigInt(size), 4);
+      localExtra.writeBigUInt64LE(BigInt(compressed.length), 12);
+    }
     local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, compressed);
+    local.writeUInt16LE(localExtra.length, 28);
+    locals.push(local, name, localExtra, compressed);
+    const descriptor = Buffer.alloc(entry.dataDescriptor ? 16 : 0);
+    if (entry.dataDescriptor) {
+      descriptor.writeUInt32LE(0x08074b50, 0);
+      descriptor.writeUInt32LE(crc >>> 0, 4);
+      descriptor.writeUInt32LE(compressed.length, 8);
+      descriptor.writeUInt32LE(size, 12);
+      locals.push(descriptor);
+    }
 
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
@@ -59,20 +89,47 @@ export function makeZip(entries: TestEntry[]): Buffer {
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc >>> 0, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(size, 24);
+    central.writeUInt32LE(zip64 ? 0xffffffff : compressed.length, 20);
+    central.writeUInt32LE(zip64 ? 0xffffffff : size, 24);
     central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
+    central.writeUInt16LE(zip64 ? 28 : 0, 30);
+    central.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
+    if (zip64) {
+      // The central copy carries all three values: sizes, then the local header's offset.
+      const full = Buffer.alloc(28);
+      full.writeUInt16LE(0x0001, 0);
+      full.writeUInt16LE(24, 2);
+      full.writeBigUInt64LE(BigInt(size), 4);
+      full.writeBigUInt64LE(BigInt(compressed.length), 12);
+      full.writeBigUInt64LE(BigInt(offset), 20);
+      centrals.push(central, name, full);
+    } else {
+      centrals.push(central, name);
+    }
 
-    offset += local.length + name.length + compressed.length;
+    offset +=
+      local.length + name.length + localExtra.length + compressed.length + descriptor.length;
   }
   const directory = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 10);
+  end.writeUInt32LE(zip64 ? 0xffffffff : directory.length, 12);
+  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
+  if (!zip64) return Buffer.concat([...locals, directory, end]);
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(entries.length), 24);
+  record.writeBigUInt64LE(BigInt(entries.length), 32);
+  record.writeBigUInt64LE(BigInt(directory.length), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + directory.length), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([...locals, directory, record, locator, end]);
 }
