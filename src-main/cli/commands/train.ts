@@ -245,7 +245,9 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   const checkpoints = new model.CheckpointManager(`${out}.checkpoints`, {
     keep: config.training.keepCheckpoints,
   });
-  let lastCheckpoint: { step: number; path: string; best: boolean } | null = null;
+  type Written = { step: number; path: string; best: boolean };
+  // Assigned from the writer callback, which TypeScript's narrowing cannot see.
+  let lastCheckpoint = null as Written | null;
   const writer: CheckpointWriter = async (state, info) => {
     // The run's final checkpoint often falls on a step an interval checkpoint just wrote.
     if (lastCheckpoint?.step === state.step && (lastCheckpoint.best || !info.best))
