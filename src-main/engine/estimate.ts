@@ -10,12 +10,12 @@ import type { Estimate, OptimizerName, RunConfig } from '../protocol/types';
 
 const FLOAT_BYTES = 4;
 
-/** Optimizer slot tensors per parameter tensor (momentum: velocity; Adam: m and v; RMSprop: ms and mom). */
+/** Optimizer slot tensors per parameter tensor, as the engine keeps them (momentum: velocity; Adam: m and v; RMSprop: ms). */
 export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
   sgd: 0,
   momentum: 1,
   adam: 2,
-  rmsprop: 2,
+  rmsprop: 1,
 };
 
 /**
