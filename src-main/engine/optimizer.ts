@@ -130,11 +130,7 @@ export class Optimizer {
   apply(params: Params, grads: Params, rows: number, clipNorm: number, learningRate: number): void {
     const ops = this.ops;
     const names = Object.keys(grads);
-    if (this.scalars.size > 16) {
-      // Evicted only here, between steps, so no scalar in use this step is freed.
-      for (const t of this.scalars.values()) t.dispose();
-      this.scalars.clear();
-    }
+    this.beginStep();
     if (this.name === 'sgd') {
       const constant = (v: number): Tensor => this.scalar(v);
       const { scale: step, owned } = gradientScale(
@@ -225,6 +221,14 @@ export class Optimizer {
     }
     if (owned) scale.dispose();
     adamRate?.dispose();
+  }
+
+  /** Call before a step that uses `scalar()`: evicts old scalars between steps, never during one. */
+  beginStep(): void {
+    if (this.scalars.size > 16) {
+      for (const t of this.scalars.values()) t.dispose();
+      this.scalars.clear();
+    }
   }
 
   /** slot + rate·(target − slot). */

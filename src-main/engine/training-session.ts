@@ -40,6 +40,7 @@ import {
   trainingPass,
   zeroState,
 } from './model';
+import { FastSgdStep } from './fast-step';
 import { Optimizer } from './optimizer';
 import { Rng, mixSeed } from './rng';
 import { sampleId, softmaxInto } from './sampling';
@@ -104,6 +105,8 @@ export class TrainingSession {
   private readonly context: EngineContext;
   private readonly params: Params;
   private readonly optimizer: Optimizer;
+  /** The handle-level SGD step, when the configuration allows it (see fast-step.ts). */
+  private readonly fast: FastSgdStep | null;
   private carried: LayerState[];
   private readonly cursor: BatchCursor;
   private readonly history: MetricsHistory;
@@ -144,6 +147,7 @@ export class TrainingSession {
     snapshot?: TrainingSnapshot;
     checkpoint?: CheckpointWriter;
     context?: EngineContext;
+    general?: boolean;
   }) {
     const { corpus, snapshot } = args;
     this.corpus = corpus;
@@ -242,6 +246,18 @@ export class TrainingSession {
       if (!args.context) disposeContext(this.context);
       throw error;
     }
+    const fastPossible =
+      this.context.lstm.kind === 'fused' && training.optimizer === 'sgd' && model.dropout === 0;
+    this.fast =
+      fastPossible && !args.general
+        ? new FastSgdStep(
+            this.context.ops,
+            model,
+            this.vocabularySize,
+            training.unrollings,
+            training.batchSize,
+          )
+        : null;
   }
 
   /** New run on `corpus` with `config`, or a resumed run when `snapshot` is given (its config wins; config.training.steps may raise the total). */
@@ -250,6 +266,8 @@ export class TrainingSession {
     config: RunConfig;
     snapshot?: TrainingSnapshot;
     checkpoint?: CheckpointWriter;
+    /** Use the general (tfjs-tensor) step even where the handle-level fast step applies; for tests. */
+    general?: boolean;
   }): TrainingSession {
     return new TrainingSession(args);
   }
@@ -383,9 +401,45 @@ export class TrainingSession {
 
   /** One step of training: forward, backward, clip, update, carry the state on. */
   private trainStep(): void {
+    const { training } = this.config;
+    const ids = this.cursor.next();
+    const learningRate = learningRateAt(training, this.currentStep);
+    let loss: Tensor;
+    if (this.fast) {
+      this.optimizer.beginStep();
+      loss = this.fast.run(
+        ids,
+        this.params,
+        this.carried,
+        training.clipNorm,
+        (v) => this.optimizer.scalar(v),
+        learningRate,
+      );
+    } else {
+      loss = this.generalStep(ids, learningRate);
+    }
+    this.currentStep += 1;
+    if (this.lossAccumulator) {
+      const sum = this.context.ops.add(this.lossAccumulator, loss);
+      this.lossAccumulator.dispose();
+      this.lossAccumulator = sum;
+    } else {
+      this.lossAccumulator = this.context.ops.add(loss, this.context.ops.scalarFloat(0));
+    }
+    this.lossSteps += 1;
+    this.lastLoss?.dispose();
+    this.lastLoss = null;
+    if (this.currentStep % training.summaryEvery === 0 || this.currentStep === training.steps) {
+      this.lastLoss = loss;
+    } else {
+      loss.dispose();
+    }
+  }
+
+  /** One step through model.ts and optimizer.ts; returns the per-example losses [T·B]. */
+  private generalStep(ids: Int32Array, learningRate: number): Tensor {
     const { model, training } = this.config;
     const { batchSize: batch, unrollings: steps } = training;
-    const ids = this.cursor.next();
     const inputs = tf.tensor2d(ids.subarray(0, steps * batch), [steps, batch], 'int32');
     const targets = tf.tensor1d(ids.subarray(batch), 'int32');
     let dropout: { rate: number; seeds: Tensor[] } | null = null;
@@ -410,25 +464,8 @@ export class TrainingSession {
     if (dropout) for (const s of dropout.seeds) s.dispose();
     disposeState(this.carried);
     this.carried = pass.state;
-    const learningRate = learningRateAt(training, this.currentStep);
     this.optimizer.apply(this.params, pass.grads, steps * batch, training.clipNorm, learningRate);
-
-    this.currentStep += 1;
-    if (this.lossAccumulator) {
-      const sum = this.context.ops.add(this.lossAccumulator, pass.loss);
-      this.lossAccumulator.dispose();
-      this.lossAccumulator = sum;
-    } else {
-      this.lossAccumulator = this.context.ops.add(pass.loss, this.context.ops.scalarFloat(0));
-    }
-    this.lossSteps += 1;
-    this.lastLoss?.dispose();
-    this.lastLoss = null;
-    if (this.currentStep % training.summaryEvery === 0 || this.currentStep === training.steps) {
-      this.lastLoss = pass.loss;
-    } else {
-      pass.loss.dispose();
-    }
+    return pass.loss;
   }
 
   /** Sum of the accumulated per-example losses and the steps they cover; resets the accumulator. */

@@ -91,7 +91,7 @@ export class Ops {
    * A native int64 scalar handle, made once per value. (tfjs-node's own `Int64Scalar`
    * path creates a new native tensor on every call and never frees it.)
    */
-  private int64(value: number): number {
+  int64(value: number): number {
     let id = this.int64Handles.get(value);
     if (id === undefined) {
       const high = value >= 0 ? 0 : -1;

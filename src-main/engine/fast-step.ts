@@ -1,0 +1,315 @@
+/**
+ * The hot path: one whole SGD training step on the fused kernels with every intermediate
+ * kept as a bare native tensor handle.
+ *
+ * model.ts + optimizer.ts compute the same step with tfjs tensors; each of those costs a
+ * JavaScript Tensor object, engine bookkeeping on creation and again on disposal — about a
+ * quarter of the per-kernel cost at this size, and a step has ~45 kernel outputs. Here
+ * only the values that outlive the step (new parameters, carried state, the loss
+ * accumulator) become tfjs tensors. The kernels, their order and their inputs are exactly
+ * those of `trainingPass` + `Optimizer.apply` for SGD, so the two paths give bit-identical
+ * results (test/engine/fast-step.test.ts).
+ *
+ * Used when the LSTM is fused, the optimizer is SGD and there is no dropout (the seed
+ * configuration); everything else takes the general path.
+ */
+import type { Tensor } from '@tensorflow/tfjs-node';
+import type { ModelConfig } from '../protocol/types';
+import type { Ops } from './kernels/ops';
+import type { LayerState, Params } from './model';
+import type { OpAttr, TfBinding } from './tf';
+
+export class FastSgdStep {
+  private readonly ops: Ops;
+  private readonly binding: TfBinding;
+  private readonly config: ModelConfig;
+  private readonly vocabularySize: number;
+  private readonly steps: number;
+  private readonly batch: number;
+  private readonly names: string[];
+  private readonly attr: Record<string, OpAttr[]>;
+  private readonly constantIds = new Map<string, number>();
+  private readonly seqLenId: number;
+
+  constructor(ops: Ops, config: ModelConfig, vocabularySize: number, steps: number, batch: number) {
+    this.ops = ops;
+    this.binding = ops.backend.binding;
+    this.config = config;
+    this.vocabularySize = vocabularySize;
+    this.steps = steps;
+    this.batch = batch;
+    // The order trainingPass produces gradients in, which Optimizer.apply sums them in.
+    const names = ['softmax/kernel', 'softmax/bias'];
+    for (let l = config.layers.length - 1; l >= 0; l--)
+      names.push(`lstm/${l}/kernel`, `lstm/${l}/bias`);
+    if (config.input === 'embedding') names.push('embedding');
+    this.names = names;
+    const b = this.binding;
+    const T = ops.attrFloat;
+    const type = (name: string, value: number): OpAttr => ({ name, type: b.TF_ATTR_TYPE, value });
+    const bool = (name: string, value: boolean): OpAttr => ({ name, type: b.TF_ATTR_BOOL, value });
+    const peephole = bool('use_peephole', false);
+    this.attr = {
+      T: [T],
+      MatMul00: [bool('transpose_a', false), bool('transpose_b', false), T],
+      MatMul10: [bool('transpose_a', true), bool('transpose_b', false), T],
+      MatMul01: [bool('transpose_a', false), bool('transpose_b', true), T],
+      Reshape: [T, type('Tshape', b.TF_INT32)],
+      OneHot: [{ name: 'axis', type: b.TF_ATTR_INT, value: -1 }, T, type('TI', b.TF_INT32)],
+      GatherV2: [
+        { name: 'batch_dims', type: b.TF_ATTR_INT, value: 0 },
+        type('Tparams', b.TF_FLOAT),
+        type('Tindices', b.TF_INT32),
+        type('Taxis', b.TF_INT32),
+      ],
+      Xent: [T, type('Tlabels', b.TF_INT32)],
+      Sum: [bool('keep_dims', false), T, type('Tidx', b.TF_INT32)],
+      SegmentSum: [T, type('Tindices', b.TF_INT32), type('Tnumsegments', b.TF_INT32)],
+      AddN: [{ name: 'N', type: b.TF_ATTR_INT, value: names.length }, T],
+      BlockLSTM: [
+        { name: 'forget_bias', type: b.TF_ATTR_FLOAT, value: 0 },
+        { name: 'cell_clip', type: b.TF_ATTR_FLOAT, value: -1 },
+        peephole,
+        T,
+      ],
+      BlockLSTMGrad: [peephole, T],
+    };
+    // Warm the constants (ops owns them) and remember their handles.
+    const rows = steps * batch;
+    const id = (t: Tensor): number => ops.backend.getInputTensorIds([t])[0];
+    const remember = (key: string, t: Tensor): void => void this.constantIds.set(key, id(t));
+    remember('depth', ops.scalarInt(vocabularySize));
+    remember('one', ops.scalarFloat(1));
+    remember('zero', ops.scalarFloat(0));
+    remember('axis0', ops.scalarInt(0));
+    remember('last', ops.scalarInt(steps - 1));
+    remember('axes0', ops.int32Vector([0]));
+    remember('segments', ops.scalarInt(vocabularySize));
+    config.layers.forEach((units) => {
+      remember(`zeros${units}`, ops.zeros([units]));
+      remember(`zerosSeq${units}`, ops.zeros([steps, batch, units]));
+      remember(`shape2d${units}`, ops.int32Vector([rows, units]));
+      remember(`shape3d${units}`, ops.int32Vector([steps, batch, units]));
+    });
+    this.seqLenId = ops.int64(steps);
+  }
+
+  private constant(key: string): number {
+    return this.constantIds.get(key) as number;
+  }
+
+  private exec(name: string, attrs: OpAttr[], inputs: number[]): number {
+    return this.binding.executeOp(name, attrs, inputs, 1)[0].id;
+  }
+
+  private free(id: number): void {
+    this.binding.deleteTensor(id);
+  }
+
+  /**
+   * One step. `ids` is the batch [(T+1)·B] time-major; `params` and `state` are replaced
+   * in place (old tensors disposed). `scaleFor(clipNorm, learningRate)` supplies the
+   * constants; returns the per-example losses [T·B] as a tfjs tensor.
+   */
+  run(
+    ids: Int32Array,
+    params: Params,
+    state: LayerState[],
+    clipNorm: number,
+    constant: (value: number) => Tensor,
+    learningRate: number,
+  ): Tensor {
+    const ops = this.ops;
+    const backend = ops.backend;
+    const { steps, batch, config } = this;
+    const rows = steps * batch;
+    const layerCount = config.layers.length;
+    const idOf = (t: Tensor): number => backend.getInputTensorIds([t])[0];
+
+    const inputs = this.binding.createTensor(
+      [steps, batch],
+      this.binding.TF_INT32,
+      ids.subarray(0, rows),
+    );
+    const targets = this.binding.createTensor([rows], this.binding.TF_INT32, ids.subarray(batch));
+
+    const x0 =
+      config.input === 'one-hot'
+        ? this.exec('OneHot', this.attr.OneHot, [
+            inputs,
+            this.constant('depth'),
+            this.constant('one'),
+            this.constant('zero'),
+          ])
+        : this.exec('GatherV2', this.attr.GatherV2, [
+            idOf(params.embedding),
+            inputs,
+            this.constant('axis0'),
+          ]);
+
+    const outs: number[][] = [];
+    const xs: number[] = [];
+    const cPrev = state.map((s) => idOf(s.c));
+    const hPrev = state.map((s) => idOf(s.h));
+    const kernels = config.layers.map((_, l) => idOf(params[`lstm/${l}/kernel`]));
+    const biases = config.layers.map((_, l) => idOf(params[`lstm/${l}/bias`]));
+    let x = x0;
+    for (let l = 0; l < layerCount; l++) {
+      const zeros = this.constant(`zeros${config.layers[l]}`);
+      xs.push(x);
+      const out = this.binding
+        .executeOp(
+          'BlockLSTM',
+          this.attr.BlockLSTM,
+          [this.seqLenId, x, cPrev[l], hPrev[l], kernels[l], zeros, zeros, zeros, biases[l]],
+          7,
+        )
+        .map((m) => m.id);
+      outs.push(out);
+      x = out[6];
+    }
+    const units = config.layers[layerCount - 1];
+    const softmaxKernel = idOf(params['softmax/kernel']);
+    const top2d = this.exec('Reshape', this.attr.Reshape, [x, this.constant(`shape2d${units}`)]);
+    const product = this.exec('MatMul', this.attr.MatMul00, [top2d, softmaxKernel]);
+    const logits = this.exec('BiasAdd', this.attr.T, [product, idOf(params['softmax/bias'])]);
+    this.free(product);
+    const [lossMeta, dlogitsMeta] = this.binding.executeOp(
+      'SparseSoftmaxCrossEntropyWithLogits',
+      this.attr.Xent,
+      [logits, targets],
+      2,
+    );
+    this.free(logits);
+    this.free(targets);
+    const dlogits = dlogitsMeta.id;
+
+    const grads = new Map<string, number>();
+    grads.set('softmax/kernel', this.exec('MatMul', this.attr.MatMul10, [top2d, dlogits]));
+    grads.set('softmax/bias', this.exec('Sum', this.attr.Sum, [dlogits, this.constant('axes0')]));
+    this.free(top2d);
+    const dtop = this.exec('MatMul', this.attr.MatMul01, [dlogits, softmaxKernel]);
+    this.free(dlogits);
+    let dh = this.exec('Reshape', this.attr.Reshape, [dtop, this.constant(`shape3d${units}`)]);
+    this.free(dtop);
+
+    // The carried state: the last step of each layer's c and h.
+    const nextState = outs.map((out, l) => {
+      const shape = [batch, config.layers[l]];
+      const c = this.exec('GatherV2', this.attr.GatherV2, [
+        out[1],
+        this.constant('last'),
+        this.constant('axis0'),
+      ]);
+      const h = this.exec('GatherV2', this.attr.GatherV2, [
+        out[6],
+        this.constant('last'),
+        this.constant('axis0'),
+      ]);
+      const F = this.binding.TF_FLOAT;
+      return {
+        c: backend.createOutputTensor({ id: c, shape, dtype: F }),
+        h: backend.createOutputTensor({ id: h, shape, dtype: F }),
+      };
+    });
+
+    for (let l = layerCount - 1; l >= 0; l--) {
+      const zeros = this.constant(`zeros${config.layers[l]}`);
+      const out = outs[l];
+      const g = this.binding
+        .executeOp(
+          'BlockLSTMGrad',
+          this.attr.BlockLSTMGrad,
+          [
+            this.seqLenId,
+            xs[l],
+            cPrev[l],
+            hPrev[l],
+            kernels[l],
+            zeros,
+            zeros,
+            zeros,
+            biases[l],
+            ...out,
+            this.constant(`zerosSeq${config.layers[l]}`),
+            dh,
+          ],
+          8,
+        )
+        .map((m) => m.id);
+      this.free(dh);
+      // g: x, cs_prev, h_prev, w, wci, wcf, wco, b
+      this.free(g[1]);
+      this.free(g[2]);
+      this.free(g[4]);
+      this.free(g[5]);
+      this.free(g[6]);
+      grads.set(`lstm/${l}/kernel`, g[3]);
+      grads.set(`lstm/${l}/bias`, g[7]);
+      if (l > 0) {
+        dh = g[0];
+      } else {
+        if (config.input === 'embedding') {
+          grads.set(
+            'embedding',
+            this.exec('UnsortedSegmentSum', this.attr.SegmentSum, [
+              g[0],
+              inputs,
+              this.constant('segments'),
+            ]),
+          );
+        }
+        this.free(g[0]);
+      }
+      for (const id of out) this.free(id);
+    }
+    this.free(x0);
+    this.free(inputs);
+
+    // Clip and update, as Optimizer.apply does for SGD.
+    const order = this.names.map((n) => grads.get(n) as number);
+    let step: number;
+    let stepOwned = true;
+    if (clipNorm > 0) {
+      const halves = order.map((g) => this.exec('L2Loss', this.attr.T, [g]));
+      const total = this.exec('AddN', this.attr.AddN, halves);
+      for (const h of halves) this.free(h);
+      const floored = this.exec('Maximum', this.attr.T, [
+        total,
+        idOf(ops.scalarFloat((clipNorm * rows) ** 2 / 2)),
+      ]);
+      this.free(total);
+      const root = this.exec('Rsqrt', this.attr.T, [floored]);
+      this.free(floored);
+      step = this.exec('Mul', this.attr.T, [
+        root,
+        idOf(constant((learningRate * clipNorm) / Math.SQRT2)),
+      ]);
+      this.free(root);
+    } else {
+      step = idOf(constant(learningRate / rows));
+      stepOwned = false;
+    }
+    this.names.forEach((name, i) => {
+      const delta = this.exec('Mul', this.attr.T, [order[i], step]);
+      this.free(order[i]);
+      const next = this.exec('Sub', this.attr.T, [idOf(params[name]), delta]);
+      this.free(delta);
+      const shape = params[name].shape;
+      params[name].dispose();
+      params[name] = backend.createOutputTensor({ id: next, shape, dtype: this.binding.TF_FLOAT });
+    });
+    if (stepOwned) this.free(step);
+
+    for (let l = 0; l < layerCount; l++) {
+      state[l].c.dispose();
+      state[l].h.dispose();
+      state[l] = nextState[l];
+    }
+    return backend.createOutputTensor({
+      id: lossMeta.id,
+      shape: [rows],
+      dtype: this.binding.TF_FLOAT,
+    });
+  }
+}
