@@ -321,6 +321,7 @@ async function readZipEntry(
   const { name } = entry;
   const skipped = (reason: string, kind: SkipKind): void =>
     builder.addFile({ name, size: 0, used: false, reason, chars: 0 }, kind);
+  // Folder entries hold nothing and are not listed; one that carries data is, as skipped.
   if (entry.isDirectory) {
     if (entry.compressedSize > 0) skipped('a folder entry that carries data', 'other');
     return;

@@ -40,12 +40,12 @@ export function computeSplits(
   const testLength = test ? splitLength(test, total, 'test') : 0;
   const trainStart = validationLength + testLength;
   if (trainStart >= total) {
-    const parts = test
-      ? `validation (${validationLength}) and test (${testLength})`
-      : `validation (${validationLength})`;
+    const taken = test
+      ? `validation (${validationLength}) and test (${testLength}) ranges leave`
+      : `a validation range of ${validationLength} leaves`;
     throw new CorpusError(
       'corpus/too-small',
-      `the corpus has ${total} characters: the ${parts} ranges leave none for training`,
+      `the corpus has ${total} characters: ${taken} none for training`,
     );
   }
   return {

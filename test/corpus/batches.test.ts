@@ -107,10 +107,10 @@ describe('splits', () => {
 
   it('refuses splits that leave nothing to train on', () => {
     expect(() => computeSplits(1000, { chars: 1000 }, undefined)).toThrow(
-      'the corpus has 1000 characters: the validation (1000) ranges leave none for training',
+      'the corpus has 1000 characters: a validation range of 1000 leaves none for training',
     );
     expect(() => computeSplits(1000, { fraction: 0.5 }, { chars: 500 })).toThrow(
-      'the corpus has 1000 characters: the validation (500) and test (500) ranges leave none for training',
+      'the corpus has 1000 characters: validation (500) and test (500) ranges leave none for training',
     );
     expect(() => computeSplits(1000, { fraction: 1 }, undefined)).toThrow(
       'the validation fraction must be at least 0 and below 1, not 1',

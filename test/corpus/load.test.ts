@@ -382,7 +382,7 @@ describe('hostile and broken archives', () => {
     const path = writeZip('short.zip', [{ name: 'a.txt', data: 'short' }]);
     expect(
       await failure(loadCorpus(path, { normalisation: 'keep', validation: { chars: 1000 } })),
-    ).toBe('the corpus has 5 characters: the validation (1000) ranges leave none for training');
+    ).toBe('the corpus has 5 characters: a validation range of 1000 leaves none for training');
   });
 });
 
