@@ -86,14 +86,16 @@ export function memoryBytes(config: RunConfig, vocabularySize: number): number {
 }
 
 /**
- * Seconds per 1000 training steps from the cost model:
- *   per step = stepOverhead + L·layerOverhead + F / flopsPerSecond + W / elementwisePerSecond
- * where F, the dense arithmetic of forward plus backward (backward ≈ twice forward), is
+ * The cost model's inputs for one step: [1, L, F, W], where F, the dense arithmetic of
+ * forward plus backward (backward ≈ twice forward), is
  *   F = 3 · 2·T·B · [Σ_l (I_l + H_l)·4H_l + H_last·V]
  * and W, the elementwise work, is about 30 operations per gate value (the cell's
  * nonlinearities forward and back), 10 per softmax value and 10 per parameter (update, clip).
  */
-export function secondsPer1000Steps(config: RunConfig, vocabularySize: number): number {
+export function costFeatures(
+  config: RunConfig,
+  vocabularySize: number,
+): [number, number, number, number] {
   const { layers } = config.model;
   const { batchSize: batch, unrollings: time } = config.training;
   const sizes = inputSizes(config, vocabularySize);
@@ -109,9 +111,18 @@ export function secondsPer1000Steps(config: RunConfig, vocabularySize: number): 
   const flops = 3 * 2 * rows * macs;
   const elementwise =
     rows * (30 * gateValues + 10 * vocabularySize) + 10 * parameterCount(config, vocabularySize);
+  return [1, layers.length, flops, elementwise];
+}
+
+/**
+ * Seconds per 1000 training steps from the cost model (see costFeatures):
+ *   per step = stepOverhead + L·layerOverhead + F / flopsPerSecond + W / elementwisePerSecond
+ */
+export function secondsPer1000Steps(config: RunConfig, vocabularySize: number): number {
+  const [, layers, flops, elementwise] = costFeatures(config, vocabularySize);
   const perStep =
     COST_MODEL.stepOverheadSeconds +
-    layers.length * COST_MODEL.layerOverheadSeconds +
+    layers * COST_MODEL.layerOverheadSeconds +
     flops / COST_MODEL.flopsPerSecond +
     elementwise / COST_MODEL.elementwisePerSecond;
   return perStep * 1000;
