@@ -9,7 +9,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
-import { CorpusError } from '../errors';
+import { CorpusError, StudioError, userMessage } from '../errors';
 import type { CorpusOptions } from '../protocol/types';
 import { CorpusBuilder, type SkipKind } from './corpus-builder';
 import { readBufferEntry, readStreamEntry } from './record';
@@ -127,6 +127,23 @@ class ReadState {
  * a one-line message.
  */
 export async function loadCorpus(
+  source: string,
+  options: CorpusOptions | CorpusLoadOptions,
+  onProgress?: (progress: CorpusProgress) => void,
+  signal?: AbortSignal,
+): Promise<Corpus> {
+  try {
+    return await readCorpus(source, options, onProgress, signal);
+  } catch (error) {
+    if (error instanceof StudioError) throw error;
+    // File-system trouble mid-read (permissions, a file removed meanwhile, a full disk…).
+    throw new CorpusError('corpus/unreadable', `cannot read "${source}": ${userMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function readCorpus(
   source: string,
   options: CorpusOptions | CorpusLoadOptions,
   onProgress?: (progress: CorpusProgress) => void,

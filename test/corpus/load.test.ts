@@ -446,6 +446,18 @@ describe('text files and folders', () => {
     expect(corpus.report.bytesRead).toBe(5 + 6 + 4);
   });
 
+  it('reports a dangling link as skipped instead of failing', async () => {
+    const root = join(directory, 'dangling');
+    mkdirSync(root);
+    writeFileSync(join(root, 'a.txt'), 'text');
+    symlinkSync(join(root, 'missing-target'), join(root, 'b-dangling.txt'));
+    const corpus = await loadCorpus(root, keep);
+    expect(summary(corpus.report.files)).toEqual([
+      { name: 'b-dangling.txt', used: false, reason: 'not a regular file', chars: 0 },
+      { name: 'a.txt', used: true, encoding: 'utf-8', chars: 4 },
+    ]);
+  });
+
   it('applies the entry limit to folders', async () => {
     const root = join(directory, 'crowded');
     mkdirSync(root);
