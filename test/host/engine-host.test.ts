@@ -42,6 +42,9 @@ describe('EngineHost with a real engine process', () => {
     expect(host.status).toBe('ready');
     const reply = await host.request('presets:list', {});
     expect(reply.presets[0].id).toBe('seed');
+    const info = await host.request('engine:info', {});
+    expect(info.backend).toBe('tensorflow');
+    expect(info.appVersion).toBe('0.1.0');
   });
 
   it('refuses invalid arguments and unknown commands with one-line errors', async () => {

@@ -129,6 +129,13 @@ describe('browser-mode server with a real engine process', () => {
     const ws = await connect(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`);
     if (typeof ws === 'number') throw new Error(`refused: ${ws}`);
     try {
+      const info = await command(ws, 0, 'engine:info', {});
+      expect(info).toMatchObject({
+        kind: 'reply',
+        id: 0,
+        ok: true,
+        payload: { backend: 'tensorflow' },
+      });
       const presets = await command(ws, 1, 'presets:list', {});
       expect(
         presets.kind === 'reply' &&
