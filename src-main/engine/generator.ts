@@ -22,7 +22,9 @@ import {
 import { Rng } from './rng';
 import { sampleId, softmaxInto } from './sampling';
 import { paramsFromSnapshot } from './training-session';
-import { tf } from './tf';
+import type { Tensor } from '@tensorflow/tfjs-node';
+import type { Ops } from './kernels/ops';
+import { tf, type OpAttr, type TfBinding } from './tf';
 
 /** Characters per streaming chunk (and between yields to the event loop). */
 export const CHUNK_CHARS = 32;
@@ -94,15 +96,16 @@ export class Generator {
       chunkChars = [];
     };
 
-    let state = this.zeroState();
     let logits: Float32Array | null = null;
     let next: number;
+    let start = this.zeroState();
+    if (ids.length > 0) {
+      const result = this.run(ids, start);
+      start = result.state;
+      logits = result.logits;
+    }
+    const stepper = new Stepper(this.context.ops, this.config.model, size, this.params, start);
     try {
-      if (ids.length > 0) {
-        const result = this.run(ids, state);
-        state = result.state;
-        logits = result.logits;
-      }
       for (let n = 0; n < options.length; n++) {
         if (signal?.aborted) break;
         let probability = 1 / size;
@@ -130,15 +133,11 @@ export class Generator {
           flush();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        if (n + 1 < options.length) {
-          const result = this.run([next], state);
-          state = result.state;
-          logits = result.logits;
-        }
+        if (n + 1 < options.length) logits = stepper.step(next);
       }
       flush();
     } finally {
-      disposeState(state);
+      stepper.dispose();
     }
     return { text: out.join(''), unknownInPrime: unknown };
   }
@@ -239,4 +238,160 @@ function topAlternatives(
     result.push({ symbol: symbols[best], probability: probabilities[best] });
   }
   return result;
+}
+
+/**
+ * One character at a time on bare native handles: the input row of each symbol is made
+ * once ([1, 1, I]: a one-hot row or the embedding row), then per character BlockLSTM per
+ * layer (T = 1) with two Reshapes for the state, MatMul, BiasAdd, and one read of the
+ * [1, V] logits. No tfjs Tensor objects are made per character.
+ */
+class Stepper {
+  private readonly ops: Ops;
+  private readonly binding: TfBinding;
+  private readonly config: RunConfig['model'];
+  private readonly size: number;
+  private readonly params: Params;
+  private readonly inputs = new Map<number, number>();
+  private readonly attrs: Record<string, OpAttr[]>;
+  private state: { c: number; h: number }[];
+  /** The tfjs tensors the starting state's handles belong to, until the first step replaces them. */
+  private initial: LayerState[] | null;
+
+  constructor(
+    ops: Ops,
+    config: RunConfig['model'],
+    size: number,
+    params: Params,
+    state: LayerState[],
+  ) {
+    this.ops = ops;
+    this.binding = ops.backend.binding;
+    this.config = config;
+    this.size = size;
+    this.params = params;
+    const b = this.binding;
+    const T = ops.attrFloat;
+    this.attrs = {
+      T: [T],
+      MatMul: [
+        { name: 'transpose_a', type: b.TF_ATTR_BOOL, value: false },
+        { name: 'transpose_b', type: b.TF_ATTR_BOOL, value: false },
+        T,
+      ],
+      Reshape: [T, { name: 'Tshape', type: b.TF_ATTR_TYPE, value: b.TF_INT32 }],
+      BlockLSTM: [
+        { name: 'forget_bias', type: b.TF_ATTR_FLOAT, value: 0 },
+        { name: 'cell_clip', type: b.TF_ATTR_FLOAT, value: -1 },
+        { name: 'use_peephole', type: b.TF_ATTR_BOOL, value: false },
+        T,
+      ],
+    };
+    // Takes over the starting state (disposed by the first step or by dispose()).
+    this.initial = state;
+    this.state = state.map((s) => ({ c: this.id(s.c), h: this.id(s.h) }));
+  }
+
+  private id(t: Tensor): number {
+    return this.ops.backend.getInputTensorIds([t])[0];
+  }
+
+  private exec(name: string, attrs: OpAttr[], inputs: number[]): number {
+    return this.binding.executeOp(name, attrs, inputs, 1)[0].id;
+  }
+
+  private input(symbol: number): number {
+    let handle = this.inputs.get(symbol);
+    if (handle === undefined) {
+      if (this.config.input === 'one-hot') {
+        const row = new Float32Array(this.size);
+        row[symbol] = 1;
+        handle = this.binding.createTensor([1, 1, this.size], this.binding.TF_FLOAT, row);
+      } else {
+        const width = this.config.embeddingSize;
+        const row = this.params.embedding
+          .dataSync()
+          .slice(symbol * width, (symbol + 1) * width) as Float32Array;
+        handle = this.binding.createTensor([1, 1, width], this.binding.TF_FLOAT, row);
+      }
+      this.inputs.set(symbol, handle);
+    }
+    return handle;
+  }
+
+  /** Feeds `symbol`; returns the logits [V] for the next one. */
+  step(symbol: number): Float32Array {
+    const ops = this.ops;
+    const seqLen = ops.int64(1);
+    // x is [1, 1, I]: the symbol's row for the bottom layer, the h sequence output above.
+    let x = this.input(symbol);
+    let xOwned = false;
+    const next: { c: number; h: number }[] = [];
+    this.config.layers.forEach((units, l) => {
+      const zeros = this.id(ops.zeros([units]));
+      const shape = this.id(ops.int32Vector([1, units]));
+      const out = this.binding
+        .executeOp(
+          'BlockLSTM',
+          this.attrs.BlockLSTM,
+          [
+            seqLen,
+            x,
+            this.state[l].c,
+            this.state[l].h,
+            this.id(this.params[`lstm/${l}/kernel`]),
+            zeros,
+            zeros,
+            zeros,
+            this.id(this.params[`lstm/${l}/bias`]),
+          ],
+          7,
+        )
+        .map((m) => m.id);
+      if (xOwned) this.binding.deleteTensor(x);
+      const c = this.exec('Reshape', this.attrs.Reshape, [out[1], shape]);
+      const h = this.exec('Reshape', this.attrs.Reshape, [out[6], shape]);
+      for (let k = 0; k < 6; k++) this.binding.deleteTensor(out[k]);
+      next.push({ c, h });
+      x = out[6];
+      xOwned = true;
+    });
+    this.binding.deleteTensor(x);
+    this.releaseState();
+    this.state = next;
+    const top = next[next.length - 1].h;
+    const product = this.exec('MatMul', this.attrs.MatMul, [
+      top,
+      this.id(this.params['softmax/kernel']),
+    ]);
+    const logits = this.exec('BiasAdd', this.attrs.T, [
+      product,
+      this.id(this.params['softmax/bias']),
+    ]);
+    this.binding.deleteTensor(product);
+    const values = (
+      this.binding as unknown as { tensorDataSync(id: number): Float32Array }
+    ).tensorDataSync(logits);
+    this.binding.deleteTensor(logits);
+    return values;
+  }
+
+  private releaseState(): void {
+    if (this.initial) {
+      disposeState(this.initial);
+      this.initial = null;
+    } else {
+      for (const s of this.state) {
+        this.binding.deleteTensor(s.c);
+        this.binding.deleteTensor(s.h);
+      }
+    }
+    this.state = [];
+  }
+
+  dispose(): void {
+    this.releaseState();
+    for (const handle of this.inputs.values()) this.binding.deleteTensor(handle);
+    this.inputs.clear();
+  }
 }

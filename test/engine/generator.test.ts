@@ -149,6 +149,9 @@ describe('no leaks', () => {
       },
     });
     const before = tf.memory().numTensors;
+    const native = (): number =>
+      (tf.backend() as unknown as { getNumOfTFTensors(): number }).getNumOfTFTensors();
+    const nativeBefore = native();
     const session = TrainingSession.create({
       corpus,
       config: leakConfig,
@@ -163,5 +166,7 @@ describe('no leaks', () => {
     generator.evaluate(corpus.ids.subarray(0, 50));
     generator.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    // The fast paths hold bare native handles: those must all be freed as well.
+    expect(native()).toBe(nativeBefore);
   });
 });
