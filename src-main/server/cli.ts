@@ -89,30 +89,38 @@ async function main(argv: string[]): Promise<number> {
       process.env.LSTM_STUDIO_DATA ?? path.join(os.homedir(), '.lstm-studio'),
     )
     .option('--no-build', 'never build; serve out/renderer as it is')
+    .option('--renderer-dir <dir>', 'serve a renderer built elsewhere (implies --no-build)')
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
     return error instanceof CommanderError ? error.exitCode : 2;
   }
-  const options = program.opts<{ port: number; host: string; dataDir: string; build: boolean }>();
+  const options = program.opts<{
+    port: number;
+    host: string;
+    dataDir: string;
+    build: boolean;
+    rendererDir?: string;
+  }>();
   if (options.host !== '127.0.0.1' && options.host !== 'localhost') {
     process.stderr.write(
       'LSTM Studio: browser mode binds 127.0.0.1 only; reach it from elsewhere through an SSH tunnel (see docs/browser-mode.md)\n',
     );
     return 2;
   }
-  if (options.build && rendererIsStale()) await build();
-  if (!existsSync(path.join(RENDERER_OUT, 'index.html'))) {
+  const rendererDir = options.rendererDir ? path.resolve(options.rendererDir) : RENDERER_OUT;
+  if (!options.rendererDir && options.build && rendererIsStale()) await build();
+  if (!existsSync(path.join(rendererDir, 'index.html'))) {
     process.stderr.write(
-      'LSTM Studio: out/renderer/index.html is missing; run `npm run build` first\n',
+      `LSTM Studio: ${path.join(rendererDir, 'index.html')} is missing; run \`npm run build\` first\n`,
     );
     return 1;
   }
   const dataDir = path.resolve(options.dataDir);
   const engine = new EngineHost({ launch: nodeEngineLauncher({ dataDir }) });
   const [server] = await Promise.all([
-    startServer({ engine, rendererDir: RENDERER_OUT, workDir: dataDir, port: options.port }),
+    startServer({ engine, rendererDir, workDir: dataDir, port: options.port }),
     engine.start(),
   ]);
   process.stdout.write(`${server.url}\n`);
