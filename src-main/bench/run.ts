@@ -213,17 +213,31 @@ interface SpeedResult {
 async function speedSection(args: Args): Promise<SpeedResult> {
   const corpus = await sampleText8();
   const vocabularySize = corpus.vocabulary.size;
-  const baselineSteps = args.quick ? 30 : 200;
-  const baseline = await layersBaselineStepsPerSecond(vocabularySize, baselineSteps, 5);
-  const engineSteps = args.quick ? 500 : 3000;
-  const stepFunction = await engineStepFunction(corpus, defaultRunConfig(), engineSteps, 50);
-  const runLoop = await engineRunLoop(corpus, defaultRunConfig(), engineSteps, 50);
+  // The machine may be shared: measure in interleaved rounds and keep each one's best, so
+  // a burst of someone else's work hurts neither side more than the other.
+  const rounds = args.quick ? 1 : 3;
+  const baselineSteps = args.quick ? 30 : 80;
+  const engineSteps = args.quick ? 500 : 1500;
+  let baseline = 0;
+  let stepFunction = 0;
+  let runLoop = 0;
+  for (let round = 0; round < rounds; round++) {
+    baseline = Math.max(
+      baseline,
+      await layersBaselineStepsPerSecond(vocabularySize, baselineSteps, 5),
+    );
+    stepFunction = Math.max(
+      stepFunction,
+      await engineStepFunction(corpus, defaultRunConfig(), engineSteps, 50),
+    );
+    runLoop = Math.max(runLoop, await engineRunLoop(corpus, defaultRunConfig(), engineSteps, 50));
+  }
   const ratio = (value: number): string => `${fixed(value / baseline)}×`;
   print('## Training speed, seed configuration (1×64, one-hot, batch 64, 10 unrollings, SGD)');
   print();
   print(
     table(
-      ['implementation', 'steps/s', 'vs tf.layers', 'steps timed'],
+      ['implementation', 'steps/s (best round)', 'vs tf.layers', 'steps timed per round'],
       [
         [
           'tf.layers.lstm + trainOnBatch (baseline, same process)',
@@ -247,6 +261,7 @@ async function speedSection(args: Args): Promise<SpeedResult> {
     ),
   );
   print();
+  print(`Best of ${rounds} interleaved round(s).`);
   const worst = Math.min(stepFunction, runLoop) / baseline;
   print(
     `Target ≥ 19× the baseline (stretch 22×), judged on the slower engine row: ${worst >= 22 ? 'stretch met' : worst >= 19 ? 'met' : 'NOT met'} (${fixed(worst)}×). Load average after: ${loadAverage()}.`,
@@ -281,9 +296,13 @@ function largeConfig(): RunConfig {
 
 async function largeSection(args: Args, seedEngine: number | null): Promise<void> {
   const corpus = await sampleText8();
-  const steps = args.quick ? 20 : 100;
+  const steps = args.quick ? 10 : 40;
+  const rounds = args.quick ? 1 : 3;
   const config = largeConfig();
-  const stepsPerSec = await engineStepFunction(corpus, config, steps, 3);
+  let stepsPerSec = 0;
+  for (let round = 0; round < rounds; round++) {
+    stepsPerSec = Math.max(stepsPerSec, await engineStepFunction(corpus, config, steps, 3));
+  }
   const charsPerSec = stepsPerSec * config.training.batchSize * config.training.unrollings;
   const estimated = estimate(config, corpus.vocabulary.size);
   print('## Training speed, large configuration (2×256, one-hot, batch 64, 50 unrollings, Adam)');
@@ -353,14 +372,19 @@ async function generationSection(args: Args): Promise<void> {
     ['greedy', { temperature: 0, topK: 0, topP: 1 }],
     ['top-k 5, top-p 0.9', { temperature: 0.8, topK: 5, topP: 0.9 }],
   ] as const) {
-    const started = performance.now();
-    const result = await generator.generate({ prime: 'the ', length, seed: 7, ...options });
-    const seconds = (performance.now() - started) / 1000;
+    let seconds = Infinity;
+    let generated = 0;
+    for (let round = 0; round < (args.quick ? 1 : 2); round++) {
+      const started = performance.now();
+      const result = await generator.generate({ prime: 'the ', length, seed: 7, ...options });
+      seconds = Math.min(seconds, (performance.now() - started) / 1000);
+      generated = [...result.text].length;
+    }
     rows.push([
       label,
       length,
       fixed(seconds, 2),
-      Math.round([...result.text].length / seconds).toLocaleString('en-US'),
+      Math.round(generated / seconds).toLocaleString('en-US'),
     ]);
   }
   generator.dispose();
@@ -535,9 +559,10 @@ async function qualitySection(args: Args): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  // The engine first: it sets TensorFlow's thread defaults, which apply once per process,
-  // so the baseline below runs under the same settings as the engine.
-  await import('../engine');
+  // The machine report loads the engine before anything else touches TensorFlow: the engine
+  // sets TensorFlow's thread defaults, which apply once per process, so the baseline below
+  // runs under the same settings as the engine.
+  const machineTable = await machine();
   const wanted = (section: Section): boolean => args.only === null || args.only === section;
   print(`# LSTM Studio benchmarks${args.quick ? ' (--quick)' : ''}`);
   print();
@@ -545,7 +570,7 @@ async function main(): Promise<void> {
     `Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
   );
   print();
-  print(await machine());
+  print(machineTable);
   print();
   let seedEngine: number | null = null;
   if (wanted('speed')) seedEngine = (await speedSection(args)).engine;

@@ -302,6 +302,8 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     }
   });
   session.on('validation', (event) => {
+    // Progress events are throttled; a validation also marks how far training got.
+    bar?.update({ step: event.step });
     if (json) {
       emit({
         type: 'validation',
