@@ -158,8 +158,11 @@ export class EngineService {
   async handleMessage(raw: unknown): Promise<WireMessage | null> {
     const outer = wireMessageSchema.safeParse(raw);
     if (!outer.success || outer.data.kind !== 'command') {
-      const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-      if (typeof id !== 'number') return null;
+      // Only a would-be command is answered: replying to anything else under its id could
+      // be mistaken by the host for the answer to one of its own requests.
+      const { id, kind } =
+        typeof raw === 'object' && raw !== null ? (raw as { id?: unknown; kind?: unknown }) : {};
+      if (kind !== 'command' || typeof id !== 'number') return null;
       return failure(id, {
         code: 'protocol/invalid-message',
         message: 'invalid message: expected a command',
