@@ -248,15 +248,20 @@ export class FormState {
 
   constructor(private readonly context: StudioContext) {}
 
-  /** Loads the presets (sized to the open corpus, if any) and keeps the chosen one's config. */
-  async loadPresets(apply = true): Promise<void> {
+  /**
+   * Loads the presets (sized to the open corpus, if any). The chosen preset's new values are
+   * applied only if the user has not edited the form, judged when the reply arrives: a
+   * value typed while the request was on its way must survive.
+   */
+  async loadPresets(): Promise<void> {
     try {
       const { presets } = await this.context.api.presetsList({});
+      const untouched = this.presets.length === 0 || !this.modified;
       this.presets = presets;
-      if (apply)
-        this.applyPreset(
-          presets.some((p) => p.id === this.presetId) ? this.presetId : (presets[0]?.id ?? 'seed'),
-        );
+      if (untouched) {
+        const keep = presets.some((preset) => preset.id === this.presetId);
+        this.applyPreset(keep ? this.presetId : (presets[0]?.id ?? 'seed'));
+      }
     } catch (error) {
       this.context.report(error, 'Loading the presets');
     }

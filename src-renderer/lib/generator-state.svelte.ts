@@ -82,9 +82,6 @@ export class GeneratorState {
         output.generationId = reply.generationId;
         output.text = reply.text;
         output.unknownInPrime = reply.unknownInPrime;
-        // Streamed chars may be fewer than the text when a chunk was lost; keep them aligned.
-        if (output.chars.length > reply.text.length)
-          output.chars = output.chars.slice(0, reply.text.length);
       } catch (error) {
         this.context.report(error, 'Generating');
         this.cancelled = true;
@@ -113,14 +110,14 @@ export class GeneratorState {
   }
 
   private onChunk(event: EventOf<'generation:chunk'>): void {
-    const output = this.outputs.find(
-      (candidate) =>
-        candidate.running &&
-        (candidate.generationId === null || candidate.generationId === event.generationId),
-    );
+    // Chunks are batched by the host and may arrive after the reply: then they still carry
+    // the alternatives of characters the reply's text already holds.
+    const output =
+      this.outputs.find((candidate) => candidate.generationId === event.generationId) ??
+      this.outputs.find((candidate) => candidate.running && candidate.generationId === null);
     if (!output) return;
     output.generationId = event.generationId;
-    output.text += event.text;
+    if (output.running) output.text += event.text;
     if (event.chars) output.chars = output.chars.concat(event.chars);
   }
 }

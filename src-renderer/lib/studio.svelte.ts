@@ -239,8 +239,7 @@ export class Studio {
 
   private onCorpusOpened(): void {
     this.form.corpusChars = this.corpus.trainChars;
-    const keep = this.form.modified;
-    void this.form.loadPresets(!keep);
+    void this.form.loadPresets();
   }
 
   private onModelOpened(summary: ModelSummary): void {

@@ -54,6 +54,8 @@ export class TrainingMonitor {
   best = $state.raw<{ step: number; bitsPerChar: number } | null>(null);
   failure = $state<string | null>(null);
   unit = $state<PerplexityUnit>('perplexity');
+  /** Whether the charts show a run of this session or the history of an opened model. */
+  origin = $state<'run' | 'model'>('run');
   /** A command is on its way to the engine (buttons wait for it). */
   busy = $state(false);
 
@@ -84,7 +86,10 @@ export class TrainingMonitor {
       case 'failed':
         return `Failed: ${this.failure ?? 'training stopped with an error'}`;
       default:
-        return this.step > 0 ? `Stopped at step ${formatInteger(this.step)}` : 'Not training';
+        if (this.step === 0) return 'Not training';
+        return this.origin === 'model'
+          ? `Opened a model trained for ${formatInteger(this.step)} steps`
+          : `Stopped at step ${formatInteger(this.step)}`;
     }
   });
   readonly progressText = $derived(
@@ -114,6 +119,7 @@ export class TrainingMonitor {
     this.checkpoints = [];
     this.best = null;
     this.failure = null;
+    this.origin = 'run';
   }
 
   /** Restores charts and samples from a model's history (a reopened model). */
@@ -124,6 +130,7 @@ export class TrainingMonitor {
     best: { step: number; bitsPerChar: number } | null,
   ): void {
     this.reset();
+    this.origin = 'model';
     this.step = step;
     this.totalSteps = totalSteps;
     this.best = best;

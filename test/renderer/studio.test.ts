@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { flushSync } from 'svelte';
 import { Studio } from '../../src-renderer/lib/studio.svelte';
+import { presets } from '../../src-main/engine/presets';
 import { FakeBridge, sampleSummary } from './fake-bridge';
 
 /** Lets queued microtasks (fake replies, emitted runs) settle. */
@@ -124,6 +125,36 @@ describe('Studio', () => {
     ]);
   });
 
+  test('chunks that arrive after the reply (batched by the host) only add their alternatives', async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    await studio.models.openPath('/models/hello-step300.lstm');
+    const chars = [...'abcdef'].map((symbol) => ({ symbol, probability: 0.5, alternatives: [] }));
+    bridge.handlers['generation:start'] = () => {
+      bridge.emit({
+        type: 'generation:chunk',
+        generationId: 'g',
+        text: 'abc',
+        chars: chars.slice(0, 3),
+      });
+      setTimeout(() =>
+        bridge.emit({
+          type: 'generation:chunk',
+          generationId: 'g',
+          text: 'def',
+          chars: chars.slice(3),
+        }),
+      );
+      return { generationId: 'g', text: 'abcdef', unknownInPrime: [] };
+    };
+    await studio.generator.generate();
+    const [output] = studio.generator.outputs;
+    expect(output!.text).toBe('abcdef');
+    expect(output!.chars.map((char) => char.symbol).join('')).toBe('abc');
+    await settle();
+    expect(output!.text).toBe('abcdef');
+    expect(output!.chars.map((char) => char.symbol).join('')).toBe('abcdef');
+  });
+
   test('compare mode generates at several temperatures, one after the other', async () => {
     const { studio, bridge } = await studioWithCorpus();
     await studio.models.openPath('/models/hello-step300.lstm');
@@ -152,6 +183,7 @@ describe('Studio', () => {
     );
     expect(studio.training.samples).toEqual(summary.history.samples);
     expect(studio.training.step).toBe(300);
+    expect(studio.training.status).toBe('Opened a model trained for 300 steps');
     expect(studio.form.fields.steps).toBe(summary.config.training.steps);
     expect(studio.compare.runs.map((run) => run.label)).toEqual(['hello-step300.lstm (step 300)']);
   });
@@ -219,5 +251,40 @@ describe('Studio', () => {
     expect(picked).toEqual(['corpus', 'model']);
     expect(bridge.callsTo('corpus:openSample')).toHaveLength(1);
     expect(bridge.callsTo('model:open')).toEqual([{ file: { path: '/models/a.lstm' } }]);
+  });
+});
+
+describe('FormState presets', () => {
+  test('a value typed while sized presets are on their way survives their arrival', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    await studio.init();
+    let release: () => void = () => {};
+    const original = bridge.handlers['presets:list']!;
+    bridge.handlers['presets:list'] = () =>
+      new Promise((resolve) => (release = () => resolve(original(undefined as never))));
+    const loading = studio.form.loadPresets();
+    studio.form.fields.steps = 300;
+    release();
+    await loading;
+    expect(studio.form.fields.steps).toBe(300);
+    expect(studio.form.modified).toBe(true);
+  });
+
+  test('an untouched form takes the preset values sized to the new corpus', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    await studio.init();
+    studio.form.applyPreset('small');
+    expect(studio.form.fields.steps).toBe(20_000);
+    bridge.handlers['presets:list'] = () => ({
+      presets: presets({ chars: 1_000_000, vocabularySize: 60 }),
+    });
+    await studio.form.loadPresets();
+    expect(studio.form.presetId).toBe('small');
+    expect(studio.form.fields.steps).toBe(
+      presets({ chars: 1_000_000, vocabularySize: 60 })[1]!.config.training.steps,
+    );
+    expect(studio.form.modified).toBe(false);
   });
 });
