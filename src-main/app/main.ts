@@ -3,7 +3,7 @@
  * the engine (TensorFlow, corpus, model files) runs in a utilityProcess and main relays
  * its events. Nothing here blocks: every engine call is a message.
  */
-import { app, BrowserWindow, dialog, Menu, shell } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../host/engine-host';
@@ -86,19 +86,31 @@ function start(): void {
       location,
       shell: desktopShell,
     });
-    guardQuit({
+    const quit = guardQuit({
       isTraining: () => watch.training,
       stopTraining: () => host.request('training:stop', {}),
       window: () => window,
       shutdown: () => host.stop(),
     });
 
-    Menu.setApplicationMenu(null);
+    installMenu({
+      dispatch,
+      recent: [],
+      openDocs: () => void shell.openPath(docsPath()),
+      showAbout: () => showAbout(host),
+    });
     window = createMainWindow({
       settings,
       location,
       preload: path.join(here, '..', 'preload', 'index.cjs'),
       icon: path.join(here, '..', '..', 'assets', 'icons', 'icon.png'),
+    });
+    window.on('close', (event) => {
+      // Closing the window during training goes through the same question as quitting.
+      if (watch.training && !quit.approved()) {
+        event.preventDefault();
+        app.quit();
+      }
     });
     window.on('closed', () => {
       window = null;

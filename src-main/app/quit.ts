@@ -14,8 +14,8 @@ export interface QuitGuardOptions {
   shutdown: () => Promise<void>;
 }
 
-/** Installs the before-quit guard. */
-export function guardQuit(options: QuitGuardOptions): void {
+/** Installs the before-quit guard; `approved()` tells whether the user has agreed to quit. */
+export function guardQuit(options: QuitGuardOptions): { approved: () => boolean } {
   let ready = false;
   let busy = false;
   app.on('before-quit', (event) => {
@@ -33,6 +33,7 @@ export function guardQuit(options: QuitGuardOptions): void {
         busy = false;
       });
   });
+  return { approved: () => ready };
 }
 
 async function confirmAndQuit(options: QuitGuardOptions): Promise<boolean> {
