@@ -133,11 +133,18 @@ export class EngineHost {
       });
       connection.onExit((exit) => {
         clearTimeout(timer);
+        // No effect once ready; otherwise whoever awaits start() learns why it never came.
+        const stillStarting = this.currentStatus === 'starting';
+        reject(
+          stillStarting
+            ? new EngineRequestError('engine/failed', describeExit(exit, 'while starting'))
+            : new EngineRequestError(
+                'engine/stopped',
+                'the engine was stopped before it was ready',
+              ),
+        );
         if (this.connection !== connection) return;
-        const wasStarting = this.currentStatus === 'starting';
         this.handleExit(exit);
-        if (wasStarting)
-          reject(new EngineRequestError('engine/failed', describeExit(exit, 'while starting')));
       });
     });
     // Callers that only send commands must not see an unhandled rejection from here.
