@@ -30,7 +30,9 @@ export function nodeEngineLauncher(options: NodeLauncherOptions): EngineLauncher
     const child = fork(entry, ['--data-dir', options.dataDir], {
       execArgv,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The engine's stdout goes to our stderr: a host's stdout may be a protocol of its own
+      // (`npm run web` prints exactly one URL line there).
+      stdio: ['ignore', 2, 2, 'ipc'],
       serialization: 'json',
     });
     const connection: EngineConnection = {
