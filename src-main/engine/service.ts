@@ -269,6 +269,8 @@ export class EngineService {
     };
     await writeRunRecord(dir, record);
     const checkpoints = new CheckpointManager(dir, { keep: config.training.keepCheckpoints });
+    // A folder that cannot take a checkpoint fails the start, not the first checkpoint.
+    await checkpoints.prepare();
     const session = TrainingSession.create({
       corpus,
       config,
