@@ -12,7 +12,21 @@ import { readableMessage } from './errors';
 import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
-import { TrainingMonitor } from './training-state.svelte';
+import { TrainingMonitor, type FinishedRun } from './training-state.svelte';
+
+/** "tiny.txt · 2×128 adam · 300 steps · 14:05": enough to tell runs apart in a legend. */
+export function runLabel(corpusName: string, run: FinishedRun, finishedAt = Date.now()): string {
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' }).format(
+    finishedAt,
+  );
+  const parts = [corpusName];
+  if (run.config) {
+    const { layers } = run.config.model;
+    parts.push(`${layers.length}×${layers[0]} ${run.config.training.optimizer}`);
+  }
+  parts.push(`${run.step} steps`, time);
+  return parts.join(' · ');
+}
 
 export interface Alert {
   id: number;
@@ -77,10 +91,9 @@ export class Studio {
     this.corpus = new CorpusState(this.context, () => this.onCorpusOpened());
     this.form = new FormState(this.context);
     this.training = new TrainingMonitor(this.context, (run) => {
-      const name = this.corpus.report?.name ?? 'run';
       this.compare.add(
         `run:${run.runId}`,
-        `${name} · run ${run.runId.slice(0, 6)} (step ${run.step})`,
+        runLabel(this.corpus.report?.name ?? 'run', run),
         run.loss,
       );
     });

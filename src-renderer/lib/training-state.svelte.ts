@@ -25,6 +25,8 @@ export type PerplexityUnit = 'perplexity' | 'bits';
 /** A finished (or reopened) run's curves, handed to "Compare runs". */
 export interface FinishedRun {
   runId: string;
+  /** The configuration the run was started with, when this window started it. */
+  config: RunConfig | null;
   loss: Point[];
   step: number;
 }
@@ -56,6 +58,8 @@ export class TrainingMonitor {
   unit = $state<PerplexityUnit>('perplexity');
   /** Whether the charts show a run of this session or the history of an opened model. */
   origin = $state<'run' | 'model'>('run');
+  /** The configuration of the run this window started last. */
+  private config: RunConfig | null = null;
   /** A command is on its way to the engine (buttons wait for it). */
   busy = $state(false);
 
@@ -189,7 +193,12 @@ export class TrainingMonitor {
         this.step = training.step;
         this.state = 'finished';
         this.best = training.bestValidation ?? this.best;
-        this.onFinished({ runId: training.runId, loss: this.lossSeries, step: training.step });
+        this.onFinished({
+          runId: training.runId,
+          config: this.config,
+          loss: this.lossSeries,
+          step: training.step,
+        });
         break;
       case 'training:error':
         this.state = 'failed';
@@ -225,6 +234,7 @@ export class TrainingMonitor {
         this.state = 'idle';
       }
       this.totalSteps = config.training.steps;
+      this.config = config;
       const { runId } = await this.context.api.trainingStart({ config, resume });
       this.runId = runId;
       // Events may have overtaken the reply (a short run can even have finished already).

@@ -86,6 +86,13 @@ describe('LSTM Studio in the browser', () => {
     await expect.poll(() => samples.count()).toBeGreaterThanOrEqual(3);
     await expect.poll(() => samples.first().textContent()).toMatch(/^step 300/);
     await expect.poll(() => page.getByText('Step 300 / 300', { exact: false }).count()).toBe(1);
+    // The finished run joins "Compare runs".
+    await page.getByRole('tab', { name: 'Compare runs' }).click();
+    const runs = page.getByRole('tabpanel', { name: 'Compare runs' }).getByRole('checkbox');
+    await expect.poll(() => runs.count()).toBe(1);
+    expect(await runs.first().isChecked()).toBe(true);
+    await screenshot(page, 'e2e-1-compare');
+    await page.getByRole('tab', { name: 'Generator' }).click();
     await screenshot(page, 'e2e-1-trained');
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, 'e2e-1-trained-dark');

@@ -85,6 +85,9 @@ describe('Studio', () => {
     expect(training.checkpoints).toEqual([{ step: 300, path: '/ckpt/1.lstm', best: true }]);
     expect(training.status).toBe('Finished');
     expect(studio.compare.runs.map((run) => run.loss.length)).toEqual([3]);
+    expect(studio.compare.runs[0]!.label).toMatch(
+      /^hello\.txt · 1×64 sgd · 300 steps · \d\d:\d\d$/,
+    );
     expect(studio.hasModel).toBe(true);
     expect(studio.generateBlocker).toBeNull();
     training.unit = 'bits';
