@@ -168,6 +168,26 @@ export class FastSgdStep {
       outs.push(out);
       x = out[6];
     }
+    // The carried state: the last step of each layer's c and h (taken while they are in cache).
+    const nextState = outs.map((out, l) => {
+      const shape = [batch, config.layers[l]];
+      const c = this.exec('GatherV2', this.attr.GatherV2, [
+        out[1],
+        this.constant('last'),
+        this.constant('axis0'),
+      ]);
+      const h = this.exec('GatherV2', this.attr.GatherV2, [
+        out[6],
+        this.constant('last'),
+        this.constant('axis0'),
+      ]);
+      const F = this.binding.TF_FLOAT;
+      return {
+        c: backend.createOutputTensor({ id: c, shape, dtype: F }),
+        h: backend.createOutputTensor({ id: h, shape, dtype: F }),
+      };
+    });
+
     const units = config.layers[layerCount - 1];
     const softmaxKernel = idOf(params['softmax/kernel']);
     const top2d = this.exec('Reshape', this.attr.Reshape, [x, this.constant(`shape2d${units}`)]);
@@ -192,26 +212,6 @@ export class FastSgdStep {
     this.free(dlogits);
     let dh = this.exec('Reshape', this.attr.Reshape, [dtop, this.constant(`shape3d${units}`)]);
     this.free(dtop);
-
-    // The carried state: the last step of each layer's c and h.
-    const nextState = outs.map((out, l) => {
-      const shape = [batch, config.layers[l]];
-      const c = this.exec('GatherV2', this.attr.GatherV2, [
-        out[1],
-        this.constant('last'),
-        this.constant('axis0'),
-      ]);
-      const h = this.exec('GatherV2', this.attr.GatherV2, [
-        out[6],
-        this.constant('last'),
-        this.constant('axis0'),
-      ]);
-      const F = this.binding.TF_FLOAT;
-      return {
-        c: backend.createOutputTensor({ id: c, shape, dtype: F }),
-        h: backend.createOutputTensor({ id: h, shape, dtype: F }),
-      };
-    });
 
     for (let l = layerCount - 1; l >= 0; l--) {
       const zeros = this.constant(`zeros${config.layers[l]}`);

@@ -6,17 +6,22 @@
  * context at load time, so the defaults below must be in place before the first
  * `require('@tensorflow/tfjs-node')` in the process. A value the user already set wins.
  *
- * Why these defaults: a training step is ~30 small kernels run one after another; with
- * one inter-op thread TensorFlow runs each kernel inline instead of handing it to a pool,
- * and two intra-op threads still let the larger matrix products use both cores (measured
- * in docs/engine.md).
+ * Why these defaults: a training step is ~30 small kernels run one after another in eager
+ * mode, so an inter-op pool only adds hand-offs (1 thread). On a machine with 2 cores or
+ * fewer, splitting each small kernel across an intra-op pool costs more in
+ * synchronisation than it saves, and much more when another process (the app's renderer,
+ * a second job) wants a core: measured in docs/engine.md, one intra-op thread was never
+ * slower, for the seed configuration nor for 2×256 units. With more cores TensorFlow
+ * keeps its default (one intra-op thread per core), which large models use.
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 
 const require = createRequire(import.meta.url);
 
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 process.env.TF_NUM_INTEROP_THREADS ??= '1';
+if (availableParallelism() <= 2) process.env.TF_NUM_INTRAOP_THREADS ??= '1';
 
 /** The tfjs-node module (the same instance an `import '@tensorflow/tfjs-node'` gets). */
 export const tf: typeof import('@tensorflow/tfjs-node') = require('@tensorflow/tfjs-node');
