@@ -71,7 +71,8 @@ export class Studio {
     if (this.training.active) return 'A run is in progress';
     if (this.corpus.loading) return 'The corpus is still being read';
     if (!this.corpus.report) return 'Open a corpus first';
-    return this.form.configProblems[0] ?? null;
+    // The engine's own check of the configuration against the open corpus has the last word.
+    return this.form.configProblems[0] ?? this.form.estimate?.problems[0] ?? null;
   });
   /** Why generation is disabled, or null. */
   readonly generateBlocker = $derived.by(() => {

@@ -63,6 +63,18 @@ describe('Studio', () => {
     expect(studio.startBlocker).toMatch(/^one batch needs 11,000 characters/);
   });
 
+  test("the engine's problems with a configuration also block Start", async () => {
+    const { studio, bridge } = await studioWithCorpus();
+    bridge.handlers['presets:estimate'] = () => ({
+      parameters: 1,
+      memoryBytes: 1,
+      secondsPer1000Steps: 1,
+      problems: ['the model does not fit in memory'],
+    });
+    await studio.form.estimateNow();
+    expect(studio.startBlocker).toBe('the model does not fit in memory');
+  });
+
   test('a run fills the charts, samples and checkpoints, then reads "Finished" and joins Compare runs', async () => {
     const { studio, bridge } = await studioWithCorpus();
     studio.form.fields.steps = 300;
