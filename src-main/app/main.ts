@@ -14,7 +14,7 @@ import { utilityEngineLauncher } from './engine-launcher';
 import { registerIpc } from './ipc';
 import { installMenu } from './menu';
 import { guardQuit } from './quit';
-import type { RendererLocation } from './security';
+import { denyPermissions, type RendererLocation } from './security';
 import { SettingsStore } from './settings';
 import { TrainingWatch } from './training-watch';
 import { createMainWindow } from './windows';
@@ -44,6 +44,7 @@ function start(): void {
   });
 
   app.whenReady().then(async () => {
+    denyPermissions();
     const userData = app.getPath('userData');
     const settings = new SettingsStore(userData);
     const location = rendererLocation();

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shell, type BrowserWindow } from 'electron';
+import { session, shell, type BrowserWindow } from 'electron';
 
 /** Where our renderer is loaded from: the built index.html, or the dev server in `npm run dev`. */
 export type RendererLocation = { kind: 'file'; path: string } | { kind: 'dev'; url: string };
@@ -73,4 +73,15 @@ export function guardWindow(window: BrowserWindow, location: RendererLocation): 
   contents.on('will-redirect', (event, url) => {
     if (!isTrustedRendererUrl(url, location)) event.preventDefault();
   });
+}
+
+/**
+ * The app needs no browser permissions (camera, geolocation, notifications from the page,
+ * …): every request and check is refused. Desktop notifications come from main.
+ */
+export function denyPermissions(): void {
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false),
+  );
+  session.defaultSession.setPermissionCheckHandler(() => false);
 }

@@ -11,6 +11,7 @@ import {
   ipcMain,
   recorded,
   resetElectronMock,
+  session,
 } from '../mocks/electron';
 import { EVENT_CHANNEL, MENU_CHANNEL } from '../../src-main/app/channels';
 import type { WireMessage } from '../../src-main/protocol/messages';
@@ -60,6 +61,15 @@ describe('Electron main', () => {
         preload: path.join(OUT_MAIN, '..', 'preload', 'index.cjs'),
       },
     });
+  });
+
+  it('refuses every browser permission the page could ask for', () => {
+    const granted: boolean[] = [];
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read']) {
+      session.defaultSession.permissionRequestHandler!({}, permission, (ok) => granted.push(ok));
+    }
+    expect(granted).toEqual([false, false, false, false]);
+    expect(session.defaultSession.permissionCheckHandler!()).toBe(false);
   });
 
   it('registers every command handler and installs the menu', async () => {

@@ -205,6 +205,28 @@ export class BrowserWindow extends EventEmitter {
   }
 }
 
+/** The default session: the permission handlers the app installs, for tests to call. */
+export const session = {
+  defaultSession: {
+    permissionRequestHandler: null as
+      | null
+      | ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void),
+    permissionCheckHandler: null as null | ((...args: unknown[]) => boolean),
+    setPermissionRequestHandler(
+      handler: (
+        contents: unknown,
+        permission: string,
+        callback: (granted: boolean) => void,
+      ) => void,
+    ): void {
+      this.permissionRequestHandler = handler;
+    },
+    setPermissionCheckHandler(handler: (...args: unknown[]) => boolean): void {
+      this.permissionCheckHandler = handler;
+    },
+  },
+};
+
 export const screen = {
   getDisplayMatching() {
     return { workArea: { x: 0, y: 0, width: 1920, height: 1080 } };
@@ -348,6 +370,7 @@ export default {
   webUtils,
   BrowserWindow,
   screen,
+  session,
   Menu,
   dialog,
   shell,
