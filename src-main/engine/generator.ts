@@ -51,8 +51,12 @@ export class Generator {
     this.params = paramsFromSnapshot(snapshot, snapshot.config.model, this.size);
   }
 
-  static fromSnapshot(snapshot: TrainingSnapshot): Generator {
-    const context = createContext();
+  /** `reference` runs the plain-tfjs LSTM instead of the fused kernels (tests; slow). */
+  static fromSnapshot(
+    snapshot: TrainingSnapshot,
+    options: { reference?: boolean } = {},
+  ): Generator {
+    const context = createContext({ reference: options.reference });
     try {
       return new Generator(snapshot, context);
     } catch (error) {
@@ -104,7 +108,12 @@ export class Generator {
       start = result.state;
       logits = result.logits;
     }
-    const stepper = new Stepper(this.context.ops, this.config.model, size, this.params, start);
+    // The handle-level stepper calls BlockLSTM directly; without the fused kernels each
+    // character goes through the reference implementation instead.
+    const stepper =
+      this.context.lstm.kind === 'fused'
+        ? new Stepper(this.context.ops, this.config.model, size, this.params, start)
+        : new ReferenceStepper(this, start);
     try {
       for (let n = 0; n < options.length; n++) {
         if (signal?.aborted) break;
@@ -183,10 +192,7 @@ export class Generator {
   }
 
   /** Runs ids (one stream) from `state` (disposed); returns the last step's logits [V] and the new state. */
-  private run(
-    ids: ArrayLike<number>,
-    state: LayerState[],
-  ): { logits: Float32Array; state: LayerState[] } {
+  run(ids: ArrayLike<number>, state: LayerState[]): { logits: Float32Array; state: LayerState[] } {
     const inputs = tf.tensor2d(Int32Array.from(ids as ArrayLike<number>), [ids.length, 1], 'int32');
     const result = forwardLogits(
       this.context,
@@ -238,6 +244,26 @@ function topAlternatives(
     result.push({ symbol: symbols[best], probability: probabilities[best] });
   }
   return result;
+}
+
+/** One character at a time through `Generator.run` (any LSTM implementation). */
+class ReferenceStepper {
+  private state: LayerState[];
+  constructor(
+    private readonly generator: Generator,
+    state: LayerState[],
+  ) {
+    this.state = state;
+  }
+  step(symbol: number): Float32Array {
+    const result = this.generator.run([symbol], this.state);
+    this.state = result.state;
+    return result.logits;
+  }
+  dispose(): void {
+    disposeState(this.state);
+    this.state = [];
+  }
 }
 
 /**

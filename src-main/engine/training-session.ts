@@ -148,6 +148,7 @@ export class TrainingSession {
     checkpoint?: CheckpointWriter;
     context?: EngineContext;
     general?: boolean;
+    reference?: boolean;
   }) {
     const { corpus, snapshot } = args;
     this.corpus = corpus;
@@ -177,7 +178,7 @@ export class TrainingSession {
         `the training text (${trainEnd - trainStart} characters) is too short for batches of ${training.batchSize} × ${training.unrollings + 1}`,
       );
     }
-    this.context = args.context ?? createContext();
+    this.context = args.context ?? createContext({ reference: args.reference });
     try {
       if (snapshot) {
         const difference = vocabularyDifference(snapshot.vocabulary, corpus.report.vocabulary);
@@ -268,6 +269,8 @@ export class TrainingSession {
     checkpoint?: CheckpointWriter;
     /** Use the general (tfjs-tensor) step even where the handle-level fast step applies; for tests. */
     general?: boolean;
+    /** Use the plain-tfjs reference LSTM instead of the fused kernels; for tests (slow). */
+    reference?: boolean;
   }): TrainingSession {
     return new TrainingSession(args);
   }

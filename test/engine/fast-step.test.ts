@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src-main/protocol/types';
+import { Generator } from '../../src-main/engine/generator';
 import { TrainingSession } from '../../src-main/engine/training-session';
 import { tf } from '../../src-main/engine/tf';
 import { seedConfig, syntheticCorpus, wordText } from './synthetic-corpus';
@@ -62,4 +63,32 @@ describe('the handle-level SGD step', () => {
       expect(nativeTensors()).toBe(nativeBefore);
     });
   }
+});
+
+describe('the reference fallback', () => {
+  it('trains and generates like the fused kernels when they are missing', async () => {
+    const cfg = config({ layers: [10, 8] }, 1.25);
+    cfg.training.steps = 10;
+    const fused = TrainingSession.create({ corpus, config: cfg });
+    const reference = TrainingSession.create({ corpus, config: cfg, reference: true });
+    await fused.run();
+    await reference.run();
+    const a = fused.snapshot();
+    const b = reference.snapshot();
+    const la = a.history.progress.map((p) => p.loss);
+    const lb = b.history.progress.map((p) => p.loss);
+    for (let i = 0; i < la.length; i++) expect(lb[i]).toBeCloseTo(la[i], 4);
+    fused.dispose();
+    reference.dispose();
+
+    const g1 = Generator.fromSnapshot(a);
+    const g2 = Generator.fromSnapshot(a, { reference: true });
+    const options = { prime: 'the ', length: 30, temperature: 0, topK: 0, topP: 1, seed: 1 };
+    expect((await g2.generate(options)).text).toBe((await g1.generate(options)).text);
+    const p1 = g1.predict('over a lazy').probabilities;
+    const p2 = g2.predict('over a lazy').probabilities;
+    for (let i = 0; i < p1.length; i++) expect(p2[i]).toBeCloseTo(p1[i], 5);
+    g1.dispose();
+    g2.dispose();
+  });
 });
