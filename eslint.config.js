@@ -14,13 +14,22 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      // eslint-plugin-svelte swaps in its own no-inner-declarations for every file, and it
+      // crashes on CommonJS scripts (no strict-mode scope info); ESLint's own rule is enough.
+      'svelte/no-inner-declarations': 'off',
+      'no-inner-declarations': 'error',
+    },
   },
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],

@@ -31,7 +31,8 @@ export function userMessage(error: unknown): string {
   if (error instanceof StudioError) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `not found: ${(error as NodeJS.ErrnoException).path ?? error.message}`;
+    if (code === 'ENOENT')
+      return `not found: ${(error as NodeJS.ErrnoException).path ?? error.message}`;
     if (code === 'ENOSPC') return 'the disk is full';
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       return `permission denied: ${(error as NodeJS.ErrnoException).path ?? error.message}`;

@@ -59,7 +59,10 @@ export interface Commands {
   'model:export': { request: { dir: FileRef; format: 'tfjs' }; reply: { files: string[] } };
   'model:recent': { request: Record<string, never>; reply: { models: RecentModel[] } };
   /** The newest checkpoint of the last run that did not finish, if any (crash recovery). */
-  'model:recoverable': { request: Record<string, never>; reply: { checkpoint: RecentModel | null } };
+  'model:recoverable': {
+    request: Record<string, never>;
+    reply: { checkpoint: RecentModel | null };
+  };
 }
 
 export type CommandName = keyof Commands;
@@ -79,7 +82,11 @@ export type EngineEvent =
       stepsPerSec: number;
       etaSeconds: number;
     }
-  | ({ type: 'training:validation'; runId: string; best: { step: number; bitsPerChar: number } } & ValidationPoint)
+  | ({
+      type: 'training:validation';
+      runId: string;
+      best: { step: number; bitsPerChar: number };
+    } & ValidationPoint)
   | ({ type: 'training:sample'; runId: string } & SampleRecord)
   | { type: 'training:checkpoint'; runId: string; step: number; path: string; best: boolean }
   | { type: 'training:state'; runId: string; state: TrainingState; step: number }

@@ -22,7 +22,12 @@ export const corpusOptionsSchema = z.strictObject({
   maxVocabulary: z.number().int().min(2).max(1_114_112).optional(),
   validation: splitSizeSchema,
   test: splitSizeSchema.optional(),
-  maxTotalBytes: z.number().int().min(1).max(2 ** 53).optional(),
+  maxTotalBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 53)
+    .optional(),
   maxEntries: z.number().int().min(1).max(10_000_000).optional(),
 });
 
@@ -55,7 +60,11 @@ export const trainingConfigSchema = z.strictObject({
   schedule: scheduleSchema,
   warmupSteps: z.number().int().min(0).max(1e9),
   clipNorm: z.number().min(0).max(1e6),
-  seed: z.number().int().min(0).max(2 ** 32 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   summaryEvery: positiveInt(1e9),
   sampleEvery: positiveInt(1e9),
   sampleCount: z.number().int().min(0).max(100),
@@ -75,7 +84,11 @@ export const generateOptionsSchema = z.strictObject({
   temperature: z.number().min(0).max(100),
   topK: z.number().int().min(0).max(1_114_112),
   topP: z.number().gt(0).max(1),
-  seed: z.number().int().min(0).max(2 ** 32 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   withAlternatives: z.boolean().optional(),
 });
 
@@ -118,7 +131,9 @@ export function parseRequest<C extends CommandName>(channel: C, payload: unknown
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new RequestValidationError(`invalid ${channel}: ${where}${issue?.message ?? 'bad request'}`);
+    throw new RequestValidationError(
+      `invalid ${channel}: ${where}${issue?.message ?? 'bad request'}`,
+    );
   }
   return result.data;
 }
@@ -135,7 +150,12 @@ export const wireMessageSchema = z.union([
     channel: z.string(),
     payload: z.unknown(),
   }),
-  z.strictObject({ kind: z.literal('reply'), id: z.number().int(), ok: z.literal(true), payload: z.unknown() }),
+  z.strictObject({
+    kind: z.literal('reply'),
+    id: z.number().int(),
+    ok: z.literal(true),
+    payload: z.unknown(),
+  }),
   z.strictObject({
     kind: z.literal('reply'),
     id: z.number().int(),

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +64,9 @@ function expectStagedLayout(mainLibrary: string): void {
   const include = join(tfjsDir, 'deps', 'include');
   expect(readdirSync(include).sort()).toEqual(['tensorflow', 'tsl', 'xla']);
   expect(readFileSync(join(include, 'tensorflow', 'c', 'c_api.h'), 'utf8')).toBe('// c api');
-  expect(readFileSync(join(include, 'tensorflow', 'c', 'eager', 'c_api.h'), 'utf8')).toBe('// eager');
+  expect(readFileSync(join(include, 'tensorflow', 'c', 'eager', 'c_api.h'), 'utf8')).toBe(
+    '// eager',
+  );
 }
 
 describe('staging a local TensorFlow for tfjs-node', () => {
@@ -64,11 +75,15 @@ describe('staging a local TensorFlow for tfjs-node', () => {
     fakeWheel(wheel);
     const record = await installer.stageLibtensorflow(wheel, tfjsDir);
     expectStagedLayout('libtensorflow_cc.so.2');
-    expect(readlinkSync(join(tfjsDir, 'deps', 'lib', 'libtensorflow.so.2'))).toBe('libtensorflow_cc.so.2');
+    expect(readlinkSync(join(tfjsDir, 'deps', 'lib', 'libtensorflow.so.2'))).toBe(
+      'libtensorflow_cc.so.2',
+    );
     expect(existsSync(join(tfjsDir, 'deps', 'include', 'absl'))).toBe(false);
     expect(existsSync(join(work, 'escape.h'))).toBe(false);
     expect(record).toMatchObject({ source: wheel, kind: 'wheel', tensorflowVersion: '2.21.0' });
-    const saved = JSON.parse(readFileSync(join(tfjsDir, 'deps', 'lstm-studio-source.json'), 'utf8'));
+    const saved = JSON.parse(
+      readFileSync(join(tfjsDir, 'deps', 'lstm-studio-source.json'), 'utf8'),
+    );
     expect(saved).toMatchObject({ source: wheel, kind: 'wheel', tensorflowVersion: '2.21.0' });
   });
 
@@ -118,7 +133,9 @@ describe('staging a local TensorFlow for tfjs-node', () => {
     );
     const notZip = join(work, 'broken.whl');
     writeFileSync(notZip, 'this is not a zip file at all');
-    await expect(installer.stageLibtensorflow(notZip, tfjsDir)).rejects.toThrow(/not a readable zip file/);
+    await expect(installer.stageLibtensorflow(notZip, tfjsDir)).rejects.toThrow(
+      /not a readable zip file/,
+    );
     const other = join(work, 'tensorflow.rpm');
     writeFileSync(other, 'x');
     await expect(installer.stageLibtensorflow(other, tfjsDir)).rejects.toThrow(/neither a wheel/);
@@ -143,7 +160,9 @@ describe('finding a local wheel', () => {
   });
 
   it('extracts only libraries and the three header trees from a wheel', () => {
-    expect(installer.wantedWheelPath('tensorflow/libtensorflow_cc.so.2')).toBe('libtensorflow_cc.so.2');
+    expect(installer.wantedWheelPath('tensorflow/libtensorflow_cc.so.2')).toBe(
+      'libtensorflow_cc.so.2',
+    );
     expect(installer.wantedWheelPath('tensorflow/include/xla/a.h')).toBe('include/xla/a.h');
     expect(installer.wantedWheelPath('tensorflow/include/absl/a.h')).toBeNull();
     expect(installer.wantedWheelPath('tensorflow/include/tsl/')).toBeNull();

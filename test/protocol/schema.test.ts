@@ -42,7 +42,9 @@ describe('request schemas', () => {
 
   it('refuses unknown keys, wrong types and missing fields', () => {
     expect(() => parseRequest('training:pause', { extra: 1 })).toThrow(/Unrecognized key/);
-    expect(() => parseRequest('model:open', { file: { path: 42 } })).toThrow(/^invalid model:open: file\.path/);
+    expect(() => parseRequest('model:open', { file: { path: 42 } })).toThrow(
+      /^invalid model:open: file\.path/,
+    );
     expect(() => parseRequest('model:open', {})).toThrow(/^invalid model:open: file/);
   });
 

@@ -212,7 +212,9 @@ function readCentralDirectory(fd, fileSize) {
   const size = tail.readUInt32LE(eocd + 12);
   const offset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || offset === 0xffffffff) {
-    throw new InstallError('the TensorFlow wheel uses ZIP64 directories, which this installer does not read; unpack it and point to the folder');
+    throw new InstallError(
+      'the TensorFlow wheel uses ZIP64 directories, which this installer does not read; unpack it and point to the folder',
+    );
   }
   const directory = Buffer.alloc(size);
   fs.readSync(fd, directory, 0, size, offset);
@@ -248,7 +250,9 @@ async function extractEntry(fd, file, entry, destination) {
   const sink = fs.createWriteStream(destination);
   if (entry.compressedSize === 0) {
     source.destroy();
-    await new Promise((resolve, reject) => sink.end((error) => (error ? reject(error) : resolve())));
+    await new Promise((resolve, reject) =>
+      sink.end((error) => (error ? reject(error) : resolve())),
+    );
   } else if (entry.method === 8) {
     await pipeline(source, zlib.createInflateRaw(), sink);
   } else if (entry.method === 0) {
@@ -419,7 +423,10 @@ async function prepareBeforeTfjsInstall() {
 function bindingProblem() {
   const result = spawnSync(
     process.execPath,
-    ['-e', "require('@tensorflow/tfjs-node'); console.log(require('@tensorflow/tfjs-node').getBackend())"],
+    [
+      '-e',
+      "require('@tensorflow/tfjs-node'); console.log(require('@tensorflow/tfjs-node').getBackend())",
+    ],
     { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120000 },
   );
   if (result.status === 0 && result.stdout.trim().endsWith('tensorflow')) return null;
@@ -449,14 +456,18 @@ async function ensureBindingAfterInstall() {
     return 0;
   }
   say(`the TensorFlow binding does not load (${problem}); building it from a local TensorFlow`);
-  const source = process.env[ENV_VARIABLE] || (fs.existsSync(depsLibFile(tfjsDir)) ? null : discoverLocalSource());
+  const source =
+    process.env[ENV_VARIABLE] ||
+    (fs.existsSync(depsLibFile(tfjsDir)) ? null : discoverLocalSource());
   if (source) await stageLibtensorflow(source, tfjsDir);
   if (!fs.existsSync(depsLibFile(tfjsDir))) {
     console.error(`LSTM Studio: no TensorFlow library to build against; ${whatToDo()}.`);
     return 1;
   }
   if (!buildBinding(tfjsDir) || (problem = bindingProblem()) !== null) {
-    console.error(`LSTM Studio: the TensorFlow binding still does not load (${problem}); ${whatToDo()}.`);
+    console.error(
+      `LSTM Studio: the TensorFlow binding still does not load (${problem}); ${whatToDo()}.`,
+    );
     return 1;
   }
   say('native TensorFlow backend built and ready');
@@ -469,7 +480,11 @@ function libraryOrigin() {
   const recordPath = path.join(tfjsDir, 'deps', SOURCE_RECORD);
   if (fs.existsSync(recordPath)) return JSON.parse(fs.readFileSync(recordPath, 'utf8'));
   if (fs.existsSync(depsLibFile(tfjsDir))) {
-    return { source: 'downloaded by @tensorflow/tfjs-node', kind: 'download', tensorflowVersion: TFJS_LIBTENSORFLOW_VERSION };
+    return {
+      source: 'downloaded by @tensorflow/tfjs-node',
+      kind: 'download',
+      tensorflowVersion: TFJS_LIBTENSORFLOW_VERSION,
+    };
   }
   return null;
 }
