@@ -1,5 +1,7 @@
 /** What the engine runs on, for the UI's About box, `doctor` and the bench header. */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { EngineInfo } from '../protocol/types';
 import { fusedKernelsAvailable } from './kernels/fused-lstm';
 import { nodeBackend, tf } from './tf';
