@@ -27,11 +27,12 @@ function readAppVersion(): string {
  */
 function librarySource(): string {
   try {
-    const url = new URL(
-      '../../node_modules/@tensorflow/tfjs-node/deps/lstm-studio-source.json',
-      import.meta.url,
+    // Resolved like any import, so it also works where node_modules is not beside src-main.
+    const tfjsNode = path.dirname(
+      createRequire(import.meta.url).resolve('@tensorflow/tfjs-node/package.json'),
     );
-    const record = JSON.parse(readFileSync(url, 'utf8')) as {
+    const file = path.join(tfjsNode, 'deps', 'lstm-studio-source.json');
+    const record = JSON.parse(readFileSync(file, 'utf8')) as {
       kind?: string;
       tensorflowVersion?: string;
     };
