@@ -279,6 +279,7 @@ class Stepper {
   private readonly size: number;
   private readonly params: Params;
   private readonly inputs = new Map<number, number>();
+  private bias: Float32Array | null = null;
   private readonly attrs: Record<string, OpAttr[]>;
   private state: { c: number; h: number }[];
   /** The tfjs tensors the starting state's handles belong to, until the first step replaces them. */
@@ -390,15 +391,13 @@ class Stepper {
       top,
       this.id(this.params['softmax/kernel']),
     ]);
-    const logits = this.exec('BiasAdd', this.attrs.T, [
-      product,
-      this.id(this.params['softmax/bias']),
-    ]);
-    this.binding.deleteTensor(product);
     const values = (
       this.binding as unknown as { tensorDataSync(id: number): Float32Array }
-    ).tensorDataSync(logits);
-    this.binding.deleteTensor(logits);
+    ).tensorDataSync(product);
+    this.binding.deleteTensor(product);
+    // The bias is added on the host: V additions are cheaper than one more kernel.
+    this.bias ??= this.params['softmax/bias'].dataSync() as Float32Array;
+    for (let i = 0; i < values.length; i++) values[i] += this.bias[i];
     return values;
   }
 
