@@ -19,20 +19,37 @@ export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
 };
 
 /**
- * The cost model's constants (seconds per step = overhead + arithmetic). Calibrated on the
- * development machine (2 cores of an Intel Xeon, TensorFlow 2.21 CPU through tfjs-node,
- * fused BlockLSTM kernels) from steps/s measured with the real engine by `npm run bench`;
- * see docs/benchmarks.md. Another machine scales roughly with its single-core speed.
+ * The cost model's constants (seconds per step = overhead + dispatches + arithmetic), fitted
+ * by `npx tsx src-main/bench/calibrate.ts` to the engine's measured step times on the
+ * development machine (2 cores of an Intel Xeon with AVX-512, TensorFlow 2.21 CPU through
+ * tfjs-node, fused BlockLSTM kernels; 2026-11-27, load average 2.8). The fit put the fixed
+ * overhead at zero: the per-dispatch cost absorbs it. It predicted the eight calibration
+ * configurations within −24 % to +16 % (docs/benchmarks.md). Another machine scales roughly
+ * with its per-core speed; the estimate is a guide, not a promise.
  */
 export const COST_MODEL = {
-  /** Fixed cost of a step: op dispatch through the binding, loss, clipping, the update. */
-  stepOverheadSeconds: 0.0011,
-  /** Extra dispatch per layer (forward and backward kernels, dropout, state copies). */
-  layerOverheadSeconds: 0.0003,
+  /** Fixed cost of a step beyond its dispatches (batch upload, bookkeeping). */
+  stepOverheadSeconds: 0,
+  /** Cost of one kernel dispatch through the binding (see DISPATCHES_PER_*). */
+  dispatchSeconds: 51e-6,
   /** Sustained dense matmul throughput (multiply-adds count as 2 flops). */
-  flopsPerSecond: 12e9,
+  flopsPerSecond: 45e9,
   /** Elementwise work (gates, softmax, optimizer update), in element operations per second. */
-  elementwisePerSecond: 1.2e9,
+  elementwisePerSecond: 9.3e9,
+};
+
+/**
+ * Kernel dispatches per layer per step: BlockLSTM forward and backward, state copies, the
+ * gradient's split into input and recurrent parts, dropout.
+ */
+export const DISPATCHES_PER_LAYER = 8;
+
+/** Kernel dispatches per parameter tensor per step for each optimizer's update (with clipping's scale). */
+export const DISPATCHES_PER_PARAMETER: Record<OptimizerName, number> = {
+  sgd: 3,
+  momentum: 5,
+  adam: 13,
+  rmsprop: 10,
 };
 
 /** Input size of each layer, bottom first. */
@@ -86,7 +103,9 @@ export function memoryBytes(config: RunConfig, vocabularySize: number): number {
 }
 
 /**
- * The cost model's inputs for one step: [1, L, F, W], where F, the dense arithmetic of
+ * The cost model's inputs for one step: [1, D, F, W]. D, the kernel dispatches, is
+ *   D = L·DISPATCHES_PER_LAYER + (2L + 2 [+ 1 embedding])·DISPATCHES_PER_PARAMETER[optimizer]
+ * (each layer has a kernel and a bias, the softmax too). F, the dense arithmetic of
  * forward plus backward (backward ≈ twice forward), is
  *   F = 3 · 2·T·B · [Σ_l (I_l + H_l)·4H_l + H_last·V]
  * and W, the elementwise work, is about 30 operations per gate value (the cell's
@@ -111,18 +130,22 @@ export function costFeatures(
   const flops = 3 * 2 * rows * macs;
   const elementwise =
     rows * (30 * gateValues + 10 * vocabularySize) + 10 * parameterCount(config, vocabularySize);
-  return [1, layers.length, flops, elementwise];
+  const parameterTensors = 2 * layers.length + 2 + (config.model.input === 'embedding' ? 1 : 0);
+  const dispatches =
+    layers.length * DISPATCHES_PER_LAYER +
+    parameterTensors * DISPATCHES_PER_PARAMETER[config.training.optimizer];
+  return [1, dispatches, flops, elementwise];
 }
 
 /**
  * Seconds per 1000 training steps from the cost model (see costFeatures):
- *   per step = stepOverhead + L·layerOverhead + F / flopsPerSecond + W / elementwisePerSecond
+ *   per step = stepOverhead + D·dispatch + F / flopsPerSecond + W / elementwisePerSecond
  */
 export function secondsPer1000Steps(config: RunConfig, vocabularySize: number): number {
-  const [, layers, flops, elementwise] = costFeatures(config, vocabularySize);
+  const [, dispatches, flops, elementwise] = costFeatures(config, vocabularySize);
   const perStep =
     COST_MODEL.stepOverheadSeconds +
-    layers * COST_MODEL.layerOverheadSeconds +
+    dispatches * COST_MODEL.dispatchSeconds +
     flops / COST_MODEL.flopsPerSecond +
     elementwise / COST_MODEL.elementwisePerSecond;
   return perStep * 1000;
