@@ -209,14 +209,17 @@ export class TrainingSession {
           c: stateTensor(snapshot, `state/${l}/c`, [training.batchSize, units]),
           h: stateTensor(snapshot, `state/${l}/h`, [training.batchSize, units]),
         }));
+        // A model imported from TF.js carries weights but no training position: its
+        // cursors and RNG start afresh, as a new run's would (state tensors are zero).
+        const fresh = snapshot.cursors.positions.length === 0;
         this.cursor = new BatchCursor(
           corpus.ids,
           corpus.report.splits.train,
           training.batchSize,
           training.unrollings,
-          snapshot.cursors,
+          fresh ? undefined : snapshot.cursors,
         );
-        this.rng = Rng.fromState(snapshot.rngState);
+        this.rng = fresh ? Rng.fromSeed(training.seed) : Rng.fromState(snapshot.rngState);
         this.currentStep = snapshot.step;
         this.history = structuredClone(snapshot.history);
         this.bestValidation = snapshot.bestValidation;
