@@ -334,28 +334,46 @@ export function stepsForEpochs(
   return roundSteps(Math.min(maxSteps, Math.max(minSteps, raw)));
 }
 
+/**
+ * Batch size and unrollings that fit a corpus of `chars` symbols: one batch reads
+ * batch·(unrollings + 1) symbols, and at most half the text, so that a small corpus still
+ * gives more than one distinct batch. The batch halves first (it costs the least quality),
+ * then the unrollings shrink. Returns the spec's own values when they fit.
+ */
+export function fitBatch(
+  chars: number,
+  batchSize: number,
+  unrollings: number,
+): { batchSize: number; unrollings: number } {
+  const budget = Math.max(2, Math.floor(chars / 2));
+  let batch = batchSize;
+  while (batch > 1 && batch * (unrollings + 1) > budget) batch = Math.ceil(batch / 2);
+  const fitted = Math.max(1, Math.min(unrollings, Math.floor(budget / batch) - 1));
+  return { batchSize: batch, unrollings: fitted };
+}
+
 function sizedPreset(
   spec: SizedPresetSpec,
   corpus?: { chars: number; vocabularySize: number },
 ): Preset {
+  const { batchSize, unrollings } = corpus
+    ? fitBatch(corpus.chars, spec.batchSize, spec.unrollings)
+    : { batchSize: spec.batchSize, unrollings: spec.unrollings };
   const steps = corpus
-    ? stepsForEpochs(
-        corpus.chars,
-        spec.batchSize,
-        spec.unrollings,
-        spec.epochs,
-        spec.minSteps,
-        spec.maxSteps,
-      )
+    ? stepsForEpochs(corpus.chars, batchSize, unrollings, spec.epochs, spec.minSteps, spec.maxSteps)
     : STEPS_WITHOUT_CORPUS;
   const input = corpus ? defaultInputFor(corpus.vocabularySize) : 'one-hot';
   const schedule: Schedule = { kind: 'cosine', minLearningRate: spec.learningRate / 10 };
   let description = spec.blurb;
   if (corpus) {
-    const epochs = (steps * spec.batchSize * spec.unrollings) / Math.max(1, corpus.chars);
+    const epochs = (steps * batchSize * unrollings) / Math.max(1, corpus.chars);
     description += ` ${steps.toLocaleString('en-US')} steps ≈ ${epochs < 10 ? epochs.toFixed(1) : Math.round(epochs)} passes over this corpus`;
     description +=
-      input === 'embedding' ? `; embedding input for its ${corpus.vocabularySize} symbols.` : '.';
+      input === 'embedding' ? `; embedding input for its ${corpus.vocabularySize} symbols` : '';
+    description +=
+      batchSize !== spec.batchSize || unrollings !== spec.unrollings
+        ? `; batch ${batchSize} × ${unrollings} unrollings to fit this small corpus.`
+        : '.';
   }
   return {
     id: spec.id,
@@ -371,8 +389,8 @@ function sizedPreset(
         forgetBias: 1,
       },
       training: {
-        batchSize: spec.batchSize,
-        unrollings: spec.unrollings,
+        batchSize,
+        unrollings,
         steps,
         optimizer: 'adam',
         learningRate: spec.learningRate,

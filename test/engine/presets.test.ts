@@ -4,6 +4,7 @@ import {
   defaultInputFor,
   defaultRunConfig,
   estimate,
+  fitBatch,
   presets,
   stepsForEpochs,
   validateRunConfig,
@@ -76,6 +77,21 @@ describe('presets', () => {
     expect(defaultInputFor(97)).toBe('embedding');
     expect(presets({ chars: 1e6, vocabularySize: 200 })[2].config.model.input).toBe('embedding');
     expect(presets({ chars: 1e6, vocabularySize: 40 })[2].config.model.input).toBe('one-hot');
+  });
+
+  it('shrinks batch, then unrollings, so every preset fits a small corpus', () => {
+    expect(fitBatch(1e6, 64, 50)).toEqual({ batchSize: 64, unrollings: 50 });
+    // 5000 chars: budget 2500; 64·51 too big → 32·51 = 1632 fits.
+    expect(fitBatch(5000, 64, 50)).toEqual({ batchSize: 32, unrollings: 50 });
+    // 300 chars: budget 150; batch halves to 2 (2·51 = 102 fits).
+    expect(fitBatch(300, 64, 50)).toEqual({ batchSize: 2, unrollings: 50 });
+    // 40 chars: budget 20; batch 1, unrollings 19.
+    expect(fitBatch(40, 64, 100)).toEqual({ batchSize: 1, unrollings: 19 });
+    const small = presets({ chars: 5000, vocabularySize: 30 });
+    for (const preset of small.slice(1)) {
+      expect(validateRunConfig(preset.config, { chars: 5000 }), preset.id).toEqual([]);
+    }
+    expect(small[3].description).toMatch(/batch 16 × 100 unrollings to fit this small corpus\.$/);
   });
 
   it('produces only valid configurations', () => {
