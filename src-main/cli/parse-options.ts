@@ -42,6 +42,19 @@ export function numberOption(
   return number;
 }
 
+/** `value` as a number above 0 (and at most `max`), or undefined when the option was not given. */
+export function positiveNumberOption(
+  name: string,
+  value: string | undefined,
+  max = Infinity,
+): number | undefined {
+  const number = numberOption(name, value, -Infinity, max);
+  if (number !== undefined && number <= 0) {
+    throw new UsageError('cli/bad-option', `${name} must be above 0 (got ${number})`);
+  }
+  return number;
+}
+
 /** `value` when it is one of `choices`, or undefined when the option was not given. */
 export function choiceOption<T extends string>(
   name: string,

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { GenerateOptions } from '../../protocol/types';
-import { integerOption, numberOption } from '../parse-options';
+import { integerOption, numberOption, positiveNumberOption } from '../parse-options';
 
 interface GenerateCliOptions {
   prime: string;
@@ -22,7 +22,7 @@ export function generateOptions(options: GenerateCliOptions): GenerateOptions {
     length: integerOption('--length', options.length, 0)!,
     temperature: numberOption('--temperature', options.temperature, 0, 100)!,
     topK: integerOption('--top-k', options.topK, 0)!,
-    topP: numberOption('--top-p', options.topP, Number.MIN_VALUE, 1)!,
+    topP: positiveNumberOption('--top-p', options.topP, 1)!,
     // Without --seed every run differs, as a user expects; with it, runs repeat exactly.
     seed: integerOption('--seed', options.seed, 0) ?? Math.floor(Math.random() * 2 ** 31),
   };

@@ -14,7 +14,7 @@ import { TrainingError, UsageError } from '../../errors';
 import type { TrainingSnapshot } from '../../model/snapshot';
 import type { Normalisation, OptimizerName, RunConfig } from '../../protocol/types';
 import { PRESET_IDS, findPreset, validateRunConfig } from '../../engine/presets';
-import { choiceOption, integerOption, numberOption } from '../parse-options';
+import { choiceOption, integerOption, positiveNumberOption } from '../parse-options';
 import { ProgressBar } from '../progress-bar';
 
 const NORMALISATIONS: readonly Normalisation[] = ['keep', 'lowercase', 'text8'];
@@ -63,7 +63,7 @@ function parseOverrides(options: TrainOptions): Overrides {
     unrollings: integerOption('--unrollings', options.unrollings, 1),
     batch: integerOption('--batch', options.batch, 1),
     optimizer: choiceOption('--optimizer', options.optimizer, OPTIMIZERS),
-    lr: numberOption('--lr', options.lr, Number.MIN_VALUE),
+    lr: positiveNumberOption('--lr', options.lr),
     seed: integerOption('--seed', options.seed, 0),
     checkpointEvery: integerOption('--checkpoint-every', options.checkpointEvery, 0),
     summaryEvery: integerOption('--summary-every', options.summaryEvery, 1),
