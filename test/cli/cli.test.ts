@@ -225,6 +225,17 @@ describe('lstm-studio train', () => {
     expect(bad.code).toBe(1);
     expect(ownStderr(bad.stderr)).toEqual(['error: --steps must be a whole number (got "many")']);
 
+    const nowhere = await cli([
+      'train',
+      corpus,
+      '--out',
+      path.join(dir, 'no-such-folder', 'm.lstm'),
+    ]);
+    expect(nowhere.code).toBe(1);
+    expect(ownStderr(nowhere.stderr)).toEqual([
+      `error: cannot write --out ${path.join(dir, 'no-such-folder', 'm.lstm')}: its folder does not exist or is not writable`,
+    ]);
+
     const missing = path.join(dir, 'no-such-corpus.txt');
     const plain = await cli(['train', missing, '--out', path.join(dir, 'z.lstm')]);
     expect(plain.code).toBe(1);

@@ -6,6 +6,8 @@
  * SIGINT/SIGTERM stop training at the next step boundary; the run then checkpoints, writes
  * --out and exits with 130/143, so a script can tell an interrupted run from a finished one.
  */
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Corpus } from '../../corpus';
@@ -172,6 +174,17 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     }
   }
 
+  const out = path.resolve(options.out);
+  // Fail now rather than after hours of training: the model is written beside its checkpoints.
+  try {
+    await access(path.dirname(out), fsConstants.W_OK);
+  } catch {
+    throw new UsageError(
+      'cli/bad-out',
+      `cannot write --out ${options.out}: its folder does not exist or is not writable`,
+    );
+  }
+
   // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
   const corpusModule = await import('../../corpus');
   const engine = await import('../../engine');
@@ -241,7 +254,6 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   const problems = validateRunConfig(config, { chars: trainEnd - trainStart });
   if (problems.length > 0) throw new UsageError('cli/bad-config', problems.join('; '));
 
-  const out = path.resolve(options.out);
   const checkpoints = new model.CheckpointManager(`${out}.checkpoints`, {
     keep: config.training.keepCheckpoints,
   });
