@@ -336,10 +336,14 @@ async function largeSection(args: Args, seedEngine: number | null): Promise<void
         'characters/s',
         's per 1000 steps',
         'estimate() says',
-        'steps timed',
+        'steps timed per round',
       ],
       rows,
     ),
+  );
+  print();
+  print(
+    `Step function only (no summaries), best of ${rounds} round(s); the seed row repeats the speed section. Load average after: ${loadAverage()}.`,
   );
   print();
 }
@@ -544,16 +548,18 @@ async function qualitySection(args: Args): Promise<void> {
       [
         'program',
         'steps',
-        'steps/s (incl. validation)',
+        'training steps/s',
+        'wall steps/s (with validation)',
         'final val. perplexity',
         'final val. bits/char',
-        'best bits/char',
       ],
       rows,
     ),
   );
   print();
   print(note);
+  print();
+  print(`Load average after: ${loadAverage()}.`);
   print();
 }
 
