@@ -16,7 +16,6 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
   // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
   const { loadCorpus, Vocabulary } = await import('../../corpus');
   const { loadModel } = await import('../../model');
-  const { Generator } = await import('../../engine');
 
   const snapshot = await loadModel(modelPath);
   const vocabulary = Vocabulary.fromSymbols(
@@ -65,6 +64,8 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
     );
   }
 
+  // TensorFlow loads only now, so a bad model or text fails fast and without its start-up logging.
+  const { Generator } = await import('../../engine');
   const generator = Generator.fromSnapshot(snapshot);
   try {
     const result = generator.evaluate(ids.subarray(0, length));

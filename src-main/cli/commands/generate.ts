@@ -31,8 +31,9 @@ export function generateOptions(options: GenerateCliOptions): GenerateOptions {
 async function generate(modelPath: string, options: GenerateCliOptions): Promise<void> {
   const generation = generateOptions(options);
   const { loadModel } = await import('../../model');
-  const { Generator } = await import('../../engine');
   const snapshot = await loadModel(modelPath);
+  // TensorFlow loads only once the model file has been read and checked.
+  const { Generator } = await import('../../engine');
   const generator = Generator.fromSnapshot(snapshot);
   // Stop cleanly on Ctrl-C: what was generated so far is already on stdout.
   const controller = new AbortController();

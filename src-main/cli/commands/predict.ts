@@ -14,8 +14,9 @@ interface PredictOptions {
 async function predict(modelPath: string, options: PredictOptions): Promise<void> {
   const top = integerOption('--top', options.top, 1)!;
   const { loadModel } = await import('../../model');
-  const { Generator } = await import('../../engine');
   const snapshot = await loadModel(modelPath);
+  // TensorFlow loads only once the model file has been read and checked.
+  const { Generator } = await import('../../engine');
   const generator = Generator.fromSnapshot(snapshot);
   try {
     const { probabilities, unknownInPrime } = generator.predict(options.prime);

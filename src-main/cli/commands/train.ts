@@ -187,7 +187,6 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
 
   // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
   const corpusModule = await import('../../corpus');
-  const engine = await import('../../engine');
   const model = await import('../../model');
 
   const json = Boolean(options.json);
@@ -270,6 +269,8 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   };
   let lastReported: { step: number; path: string } | null = null;
 
+  // TensorFlow loads only now, once the model, corpus and configuration have been checked.
+  const engine = await import('../../engine');
   const session: TrainingSession = engine.TrainingSession.create({
     corpus,
     config,
