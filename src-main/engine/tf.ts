@@ -13,6 +13,13 @@
  * a second job) wants a core: measured in docs/engine.md, one intra-op thread was never
  * slower, for the seed configuration nor for 2×256 units. With more cores TensorFlow
  * keeps its default (one intra-op thread per core), which large models use.
+ *
+ * Re-measured on the 2-core machine with the seed configuration, one process per setting,
+ * settings alternated, median ms/step of 5 rounds × 300 steps: with only this job running
+ * (load 1.3–1.5) one thread 3.19 / 2.98 / 2.88 vs two 3.61 / 3.51 / 3.39; while another
+ * benchmark ran (load 1.6–2.6) one thread 3.28 / 3.67 / 2.97 / 3.43 / 3.16 vs two
+ * 4.32 / 2.99 / 3.65 / 4.82 / 4.12. The fused LSTM kernels run their time steps one after
+ * another on 64-row matrices, too little work per step to split across threads.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
