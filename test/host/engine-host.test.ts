@@ -72,9 +72,11 @@ describe('EngineHost with a real engine process', () => {
       host,
       (event) => event.type === 'engine:status' && event.status === 'ready',
     );
-    // The request is on its way when the engine dies: it cannot have been answered yet.
-    const pending = host.request('presets:list', {});
+    // The engine is killed first and the request sent right after, before the host has
+    // seen the exit: it is pending on a process that can never answer it. (Sending first
+    // raced: a fast engine could answer before the signal landed.)
     process.kill(firstPid!, 'SIGKILL');
+    const pending = host.request('presets:list', {});
     await expect(pending).rejects.toMatchObject({
       code: 'engine/crashed',
       message:
