@@ -215,6 +215,8 @@ function seedConfig(): RunConfig {
       dropout: 0,
       // The tutorial initialises every bias to zero, the forget gate's included.
       forgetBias: 0,
+      // …and every matrix with tf.truncated_normal(shape, -0.1, 0.1): mean −0.1, sd 0.1.
+      init: 'tutorial',
     },
     training: {
       batchSize: 64,

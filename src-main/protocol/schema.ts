@@ -37,6 +37,7 @@ export const modelConfigSchema = z.strictObject({
   embeddingSize: positiveInt(4096),
   dropout: z.number().min(0).max(0.95),
   forgetBias: z.number().min(-100).max(100),
+  init: z.enum(['tutorial', 'uniform', 'glorot']).optional(),
 });
 
 export const scheduleSchema = z.discriminatedUnion('kind', [

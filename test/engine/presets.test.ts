@@ -21,7 +21,14 @@ describe('presets', () => {
     const [seed] = presets();
     expect(seed.id).toBe('seed');
     expect(seed.config).toEqual({
-      model: { layers: [64], input: 'one-hot', embeddingSize: 64, dropout: 0, forgetBias: 0 },
+      model: {
+        layers: [64],
+        input: 'one-hot',
+        embeddingSize: 64,
+        dropout: 0,
+        forgetBias: 0,
+        init: 'tutorial',
+      },
       training: {
         batchSize: 64,
         unrollings: 10,

@@ -32,6 +32,20 @@ describe('request schemas', () => {
     });
   });
 
+  it('accepts every weight initialisation the form offers, and nothing else', () => {
+    for (const init of ['tutorial', 'uniform', 'glorot']) {
+      const config = { ...seedConfig, model: { ...seedConfig.model, init } };
+      expect(parseRequest('training:start', { config, resume: false })).toEqual({
+        config,
+        resume: false,
+      });
+    }
+    const bad = { ...seedConfig, model: { ...seedConfig.model, init: 'zeros' } };
+    expect(() => parseRequest('training:start', { config: bad, resume: false })).toThrow(
+      /^invalid training:start: config\.model\.init: /,
+    );
+  });
+
   it('names the first problem in one line', () => {
     const bad = structuredClone(seedConfig);
     bad.model.layers = [64, 64, 64, 64, 64];
