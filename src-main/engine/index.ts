@@ -23,11 +23,6 @@ export {
 export { Generator } from './generator';
 export { engineInfo } from './info';
 export { benchTrainingSteps, benchGeneration } from './bench';
-export {
-  countParameters,
-  defaultInputKind,
-  ONE_HOT_MAX_VOCABULARY,
-  parameterShapes,
-} from './model';
+export { countParameters, parameterShapes } from './model';
 export { learningRateAt } from './schedule';
-export { presets, defaultRunConfig, estimate, validateRunConfig } from './presets';
+export { presets, defaultInputFor, defaultRunConfig, estimate, validateRunConfig } from './presets';

@@ -56,18 +56,6 @@ export function disposeContext(context: EngineContext): void {
   context.ops.dispose();
 }
 
-/** Vocabularies up to this size default to one-hot input; larger ones to an embedding. */
-export const ONE_HOT_MAX_VOCABULARY = 96;
-
-/**
- * The default input for a vocabulary: one-hot while it is small (no parameters to learn,
- * and the tutorial's choice for its 27 symbols), a learned embedding beyond
- * ONE_HOT_MAX_VOCABULARY symbols, where a one-hot input makes the first kernel wide and sparse.
- */
-export function defaultInputKind(vocabularySize: number): ModelConfig['input'] {
-  return vocabularySize <= ONE_HOT_MAX_VOCABULARY ? 'one-hot' : 'embedding';
-}
-
 /** Width of the first layer's input. */
 export function inputWidth(config: ModelConfig, vocabularySize: number): number {
   return config.input === 'one-hot' ? vocabularySize : config.embeddingSize;

@@ -4,12 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OPTIMIZER_SLOTS, parameterCount } from '../../src-main/engine/estimate';
-import { defaultInputFor, presets, validateRunConfig } from '../../src-main/engine/presets';
-import {
-  countParameters,
-  defaultInputKind,
-  ONE_HOT_MAX_VOCABULARY,
-} from '../../src-main/engine/model';
+import { presets, validateRunConfig } from '../../src-main/engine/presets';
+import { countParameters } from '../../src-main/engine/model';
 import { slotNames } from '../../src-main/engine/optimizer';
 import { corpusFromText } from '../../src-main/corpus';
 import { TrainingSession } from '../../src-main/engine';
@@ -29,12 +25,6 @@ describe('presets against the engine', () => {
   it('knows how many slots each optimizer keeps', () => {
     for (const name of ['sgd', 'momentum', 'adam', 'rmsprop'] as OptimizerName[]) {
       expect(OPTIMIZER_SLOTS[name], name).toBe(slotNames(name).length);
-    }
-  });
-
-  it('picks the same default input as the engine', () => {
-    for (const size of [1, 27, ONE_HOT_MAX_VOCABULARY, ONE_HOT_MAX_VOCABULARY + 1, 5000]) {
-      expect(defaultInputFor(size)).toBe(defaultInputKind(size));
     }
   });
 
