@@ -491,7 +491,8 @@ export class TrainingSession {
   private async boundary(step: number): Promise<void> {
     const t = this.config.training;
     if (step % t.summaryEvery === 0 || step === t.steps) this.summary();
-    if (t.sampleEvery > 0 && step % t.sampleEvery === 0) this.samples(step);
+    // Samples also close a run, so a run shorter than sampleEvery still shows what it learned.
+    if (t.sampleEvery > 0 && (step % t.sampleEvery === 0 || step === t.steps)) this.samples(step);
     if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0)
       await this.writeCheckpoint('interval');
   }

@@ -173,6 +173,19 @@ describe('TrainingSession', () => {
     session.dispose();
   });
 
+  it('closes a run shorter than sampleEvery with its samples', async () => {
+    const session = TrainingSession.create({
+      corpus,
+      config: tiny({ training: { steps: 25, sampleEvery: 30, sampleCount: 3 } }),
+    });
+    const steps: number[] = [];
+    session.on('sample', (s) => steps.push(s.step));
+    await session.run();
+    expect(steps).toEqual([25, 25, 25]);
+    expect(session.snapshot().history.samples.map((s) => s.step)).toEqual([25, 25, 25]);
+    session.dispose();
+  });
+
   it('emits progress, validation with the best so far, samples, checkpoints and states', async () => {
     const events: string[] = [];
     const checkpoints: { reason: string; step: number }[] = [];
