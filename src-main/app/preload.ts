@@ -7,7 +7,6 @@
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import type {
-  CommandName,
   EngineEvent,
   FileRef,
   MenuCommand,
@@ -15,29 +14,8 @@ import type {
   ShellApi,
   StudioApi,
 } from '../protocol/messages';
-import { methodName } from '../protocol/messages';
+import { COMMAND_CHANNELS, methodName } from '../protocol/messages';
 import { EVENT_CHANNEL, MENU_CHANNEL, SHELL_CHANNELS, type IpcResult } from './channels';
-
-/** Every command channel; a command missing here fails to compile (and zod stays out of the preload). */
-const COMMANDS: Record<CommandName, true> = {
-  'engine:info': true,
-  'corpus:open': true,
-  'corpus:openSample': true,
-  'presets:list': true,
-  'presets:estimate': true,
-  'training:start': true,
-  'training:pause': true,
-  'training:resume': true,
-  'training:stop': true,
-  'generation:start': true,
-  'generation:stop': true,
-  'model:save': true,
-  'model:open': true,
-  'model:inspect': true,
-  'model:export': true,
-  'model:recent': true,
-  'model:recoverable': true,
-};
 
 /** Invokes one channel and unwraps main's `{ok, payload | error}`; errors keep main's one-line message. */
 async function call(channel: string, ...args: unknown[]): Promise<unknown> {
@@ -59,7 +37,7 @@ function subscribe<T>(channel: string, listener: (value: T) => void): () => void
 
 export function buildApi(): StudioApi {
   const api: Record<string, unknown> = {};
-  for (const channel of Object.keys(COMMANDS) as CommandName[]) {
+  for (const channel of COMMAND_CHANNELS) {
     api[methodName(channel)] = (request: unknown) => call(channel, request);
   }
   api.onEvent = (listener: (event: EngineEvent) => void) => subscribe(EVENT_CHANNEL, listener);

@@ -66,6 +66,34 @@ export interface Commands {
 }
 
 export type CommandName = keyof Commands;
+
+/**
+ * Every command channel, as a value (the preload and the browser client build their one
+ * method per channel from it). Plain data, so neither bundle pulls in the schema library;
+ * `satisfies` makes a channel missing here a compile error.
+ */
+const CHANNEL_SET = {
+  'engine:info': true,
+  'corpus:open': true,
+  'corpus:openSample': true,
+  'presets:list': true,
+  'presets:estimate': true,
+  'training:start': true,
+  'training:pause': true,
+  'training:resume': true,
+  'training:stop': true,
+  'generation:start': true,
+  'generation:stop': true,
+  'model:save': true,
+  'model:open': true,
+  'model:inspect': true,
+  'model:export': true,
+  'model:recent': true,
+  'model:recoverable': true,
+} satisfies Record<CommandName, true>;
+
+/** All command channels, `domain:verb`. */
+export const COMMAND_CHANNELS = Object.keys(CHANNEL_SET) as CommandName[];
 export type RequestOf<C extends CommandName> = Commands[C]['request'];
 export type ReplyOf<C extends CommandName> = Commands[C]['reply'];
 

@@ -6,7 +6,7 @@
  * exhaust the engine); the friendlier per-field bounds of the form live with the presets.
  */
 import { z } from 'zod';
-import type { CommandName } from './messages';
+import { COMMAND_CHANNELS, type CommandName } from './messages';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const fraction = z.number().gt(0).lt(1);
@@ -117,7 +117,8 @@ export const requestSchemas = {
   'model:recoverable': empty,
 } satisfies Record<CommandName, z.ZodType>;
 
-export const commandNames = Object.keys(requestSchemas) as CommandName[];
+/** The contract's channels (the same list the preload and the browser client use). */
+export const commandNames = COMMAND_CHANNELS;
 
 export function isCommandName(value: unknown): value is CommandName {
   return typeof value === 'string' && Object.hasOwn(requestSchemas, value);

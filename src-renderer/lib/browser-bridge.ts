@@ -16,7 +16,7 @@ import {
   type StudioApi,
   type WireMessage,
 } from '../../src-main/protocol/messages';
-import { COMMAND_CHANNELS } from './channels';
+import { COMMAND_CHANNELS } from '../../src-main/protocol/messages';
 import { EngineError } from './errors';
 
 const TOKEN_KEY = 'lstm-studio-token';

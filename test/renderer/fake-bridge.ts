@@ -21,7 +21,7 @@ import type {
   ModelSummary,
   RunConfig,
 } from '../../src-main/protocol/types';
-import { COMMAND_CHANNELS } from '../../src-renderer/lib/channels';
+import { COMMAND_CHANNELS } from '../../src-main/protocol/messages';
 
 export interface Call {
   channel: CommandName;
