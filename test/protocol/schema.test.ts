@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { commandNames, isCommandName, parseRequest } from '../../src-main/protocol/schema';
 import { methodName } from '../../src-main/protocol/messages';
+import { defaultRunConfig } from '../../src-main/engine/presets';
 
-const seedConfig = {
-  model: { layers: [64], input: 'one-hot', embeddingSize: 32, dropout: 0, forgetBias: 0 },
-  training: {
-    batchSize: 64,
-    unrollings: 10,
-    steps: 7001,
-    optimizer: 'sgd',
-    learningRate: 10,
-    momentum: 0.9,
-    schedule: { kind: 'exponential', decayRate: 0.1, decaySteps: 5000, staircase: true },
-    warmupSteps: 0,
-    clipNorm: 1.25,
-    seed: 1,
-    summaryEvery: 100,
-    sampleEvery: 1000,
-    sampleCount: 5,
-    sampleLength: 80,
-    checkpointEvery: 1000,
-    keepCheckpoints: 3,
-  },
-};
+const seedConfig = defaultRunConfig();
 
 describe('request schemas', () => {
   it('accepts a valid training:start and returns it unchanged', () => {
