@@ -26,6 +26,8 @@ import type {
   SampleRecord,
   TrainingState,
   ValidationPoint,
+  TrainingProgress,
+  ValidationReport,
 } from '../protocol/types';
 import type { Params, LayerState, EngineContext } from './model';
 import {
@@ -47,17 +49,8 @@ import { sampleId, softmaxInto } from './sampling';
 import { learningRateAt } from './schedule';
 import { tf } from './tf';
 
-export interface ProgressEvent {
-  step: number;
-  totalSteps: number;
-  loss: number;
-  learningRate: number;
-  stepsPerSec: number;
-  etaSeconds: number;
-}
-export interface ValidationEvent extends ValidationPoint {
-  best: { step: number; bitsPerChar: number };
-}
+export type ProgressEvent = TrainingProgress;
+export type ValidationEvent = ValidationReport;
 export interface CheckpointEvent {
   step: number;
   path: string;

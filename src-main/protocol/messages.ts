@@ -16,8 +16,9 @@ import type {
   RecentModel,
   RunConfig,
   SampleRecord,
+  TrainingProgress,
   TrainingState,
-  ValidationPoint,
+  ValidationReport,
 } from './types';
 
 /** A file the user chose: a path on the engine's machine, or (browser mode) an upload id. */
@@ -100,21 +101,8 @@ export type ReplyOf<C extends CommandName> = Commands[C]['reply'];
 /** Every event the engine emits. */
 export type EngineEvent =
   | { type: 'corpus:progress'; bytesRead: number; totalBytes: number }
-  | {
-      type: 'training:progress';
-      runId: string;
-      step: number;
-      totalSteps: number;
-      loss: number;
-      learningRate: number;
-      stepsPerSec: number;
-      etaSeconds: number;
-    }
-  | ({
-      type: 'training:validation';
-      runId: string;
-      best: { step: number; bitsPerChar: number };
-    } & ValidationPoint)
+  | ({ type: 'training:progress'; runId: string } & TrainingProgress)
+  | ({ type: 'training:validation'; runId: string } & ValidationReport)
   | ({ type: 'training:sample'; runId: string } & SampleRecord)
   | { type: 'training:checkpoint'; runId: string; step: number; path: string; best: boolean }
   | { type: 'training:state'; runId: string; state: TrainingState; step: number }

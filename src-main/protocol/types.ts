@@ -165,6 +165,21 @@ export interface ValidationPoint {
   minibatchPerplexity: number;
 }
 
+/** What a training progress report carries (an event, not a history point: it has the ETA). */
+export interface TrainingProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  stepsPerSec: number;
+  etaSeconds: number;
+}
+
+/** A validation report with the best result so far. */
+export interface ValidationReport extends ValidationPoint {
+  best: { step: number; bitsPerChar: number };
+}
+
 export interface SampleRecord {
   step: number;
   text: string;
