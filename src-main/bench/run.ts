@@ -89,6 +89,7 @@ async function machine(): Promise<string> {
       ['TensorFlow', report.tensorflowVersion ?? 'unknown'],
       ['library source', origin],
       ['fused kernels', String(report.fusedKernels)],
+      ['LSTM kernels', report.lstmKernels ?? 'unknown'],
       ['threads', `intra-op ${report.threads.intraOp}; inter-op ${report.threads.interOp}`],
       ['load average at start', loadAverage()],
     ],

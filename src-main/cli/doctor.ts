@@ -20,6 +20,8 @@ export interface DoctorReport {
   /** What the installer recorded about the libtensorflow it staged, or null. */
   libraryOrigin: Record<string, unknown> | null;
   fusedKernels: boolean | null;
+  /** Which fused LSTM kernel pair the engine uses, and why. */
+  lstmKernels: string | null;
   threads: { intraOp: string; interOp: string };
   problems: string[];
 }
@@ -40,6 +42,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     tensorflowVersion: null,
     libraryOrigin: null,
     fusedKernels: null,
+    lstmKernels: null,
     threads: { intraOp: 'unknown', interOp: 'unknown' },
     problems,
   };
@@ -88,7 +91,9 @@ export async function doctorReport(): Promise<DoctorReport> {
   }
   if (engine) {
     try {
-      report.fusedKernels = engine.engineInfo().fusedKernels;
+      const info = engine.engineInfo();
+      report.fusedKernels = info.fusedKernels;
+      report.lstmKernels = info.lstmKernels;
       if (!report.fusedKernels) {
         problems.push('fused BlockLSTM kernels unavailable: training falls back to the slow path');
       }
@@ -119,6 +124,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     ['TensorFlow', report.tensorflowVersion ?? 'unknown'],
     ['library from', describeOrigin(report.libraryOrigin)],
     ['fused kernels', yesNo(report.fusedKernels)],
+    ['LSTM kernels', report.lstmKernels ?? 'unknown'],
     ['intra-op threads', report.threads.intraOp],
     ['inter-op threads', report.threads.interOp],
   ];

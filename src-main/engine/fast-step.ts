@@ -15,12 +15,14 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { ModelConfig } from '../protocol/types';
+import type { LstmKernelNames } from './kernels/fused-lstm';
 import type { Ops } from './kernels/ops';
 import type { LayerState, Params } from './model';
 import type { OpAttr, TfBinding } from './tf';
 
 export class FastSgdStep {
   private readonly ops: Ops;
+  private readonly kernels: LstmKernelNames;
   private readonly binding: TfBinding;
   private readonly config: ModelConfig;
   private readonly vocabularySize: number;
@@ -34,8 +36,16 @@ export class FastSgdStep {
   private readonly oneHot: Float32Array;
   private readonly previousIds: Int32Array;
 
-  constructor(ops: Ops, config: ModelConfig, vocabularySize: number, steps: number, batch: number) {
+  constructor(
+    ops: Ops,
+    kernels: LstmKernelNames,
+    config: ModelConfig,
+    vocabularySize: number,
+    steps: number,
+    batch: number,
+  ) {
     this.ops = ops;
+    this.kernels = kernels;
     this.binding = ops.backend.binding;
     this.config = config;
     this.vocabularySize = vocabularySize;
@@ -68,6 +78,12 @@ export class FastSgdStep {
       ],
       // BlockLSTMGrad's use_peephole has no default.
       BlockLSTMGrad: [bool('use_peephole', false)],
+      // The bottom layer's x gradient is unused unless x is an embedding; LSTM Studio's
+      // backward kernel can skip it.
+      BlockLSTMGradBottom:
+        kernels.optionalInputGradient && config.input !== 'embedding'
+          ? [bool('use_peephole', false), bool('compute_x_grad', false)]
+          : [bool('use_peephole', false)],
       // A list input added one handle at a time infers nothing: AddN needs N and T.
       AddN: [{ name: 'N', type: b.TF_ATTR_INT, value: names.length }, ops.attrFloat],
     };
@@ -172,7 +188,7 @@ export class FastSgdStep {
       xs.push(x);
       const out = this.binding
         .executeOp(
-          'BlockLSTM',
+          this.kernels.forward,
           this.attr.BlockLSTM,
           [this.seqLenId, x, cPrev[l], hPrev[l], kernels[l], zeros, zeros, zeros, biases[l]],
           7,
@@ -231,8 +247,8 @@ export class FastSgdStep {
       const out = outs[l];
       const g = this.binding
         .executeOp(
-          'BlockLSTMGrad',
-          this.attr.BlockLSTMGrad,
+          this.kernels.backward,
+          l === 0 ? this.attr.BlockLSTMGradBottom : this.attr.BlockLSTMGrad,
           [
             this.seqLenId,
             xs[l],

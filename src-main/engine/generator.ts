@@ -23,6 +23,7 @@ import { Rng } from './rng';
 import { sampleId, softmaxInto } from './sampling';
 import { paramsFromSnapshot } from './training-session';
 import type { Tensor } from '@tensorflow/tfjs-node';
+import type { FusedLstm } from './kernels/fused-lstm';
 import type { Ops } from './kernels/ops';
 import { tf, type OpAttr, type TfBinding } from './tf';
 
@@ -112,7 +113,14 @@ export class Generator {
     // character goes through the reference implementation instead.
     const stepper =
       this.context.lstm.kind === 'fused'
-        ? new Stepper(this.context.ops, this.config.model, size, this.params, start)
+        ? new Stepper(
+            this.context.ops,
+            (this.context.lstm as FusedLstm).names.forward,
+            this.config.model,
+            size,
+            this.params,
+            start,
+          )
         : new ReferenceStepper(this, start);
     try {
       for (let n = 0; n < options.length; n++) {
@@ -268,7 +276,7 @@ class ReferenceStepper {
 
 /**
  * One character at a time on bare native handles: the input row of each symbol is made
- * once ([1, 1, I]: a one-hot row or the embedding row), then per character BlockLSTM per
+ * once ([1, 1, I]: a one-hot row or the embedding row), then per character the fused forward kernel per
  * layer (T = 1) with two Reshapes for the state, MatMul, BiasAdd, and one read of the
  * [1, V] logits. No tfjs Tensor objects are made per character.
  */
@@ -277,6 +285,8 @@ class Stepper {
   private readonly binding: TfBinding;
   private readonly config: RunConfig['model'];
   private readonly size: number;
+  /** The fused forward kernel's op name (see kernels/fused-lstm.ts). */
+  private readonly forwardKernel: string;
   private readonly params: Params;
   private readonly inputs = new Map<number, number>();
   private bias: Float32Array | null = null;
@@ -287,12 +297,14 @@ class Stepper {
 
   constructor(
     ops: Ops,
+    forwardKernel: string,
     config: RunConfig['model'],
     size: number,
     params: Params,
     state: LayerState[],
   ) {
     this.ops = ops;
+    this.forwardKernel = forwardKernel;
     this.binding = ops.backend.binding;
     this.config = config;
     this.size = size;
@@ -359,7 +371,7 @@ class Stepper {
       const shape = this.id(ops.int32Vector([1, units]));
       const out = this.binding
         .executeOp(
-          'BlockLSTM',
+          this.forwardKernel,
           this.attrs.BlockLSTM,
           [
             seqLen,

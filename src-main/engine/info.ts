@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { EngineInfo } from '../protocol/types';
-import { fusedKernelsAvailable } from './kernels/fused-lstm';
+import { fusedKernelsAvailable, lstmKernelNames } from './kernels/fused-lstm';
 import { nodeBackend, tf } from './tf';
 
 let appVersion: string | null = null;
@@ -50,6 +50,7 @@ export function engineInfo(): EngineInfo {
     tensorflowVersion: backend?.binding.TF_Version ?? tf.version['tfjs-core'],
     librarySource: librarySource(),
     fusedKernels: fusedKernelsAvailable(),
+    lstmKernels: fusedKernelsAvailable() ? lstmKernelNames().description : 'reference (plain tfjs)',
     appVersion: readAppVersion(),
   };
 }

@@ -284,6 +284,7 @@ export function trainingPass(
       outs[l],
       null,
       dh,
+      l > 0 || config.input === 'embedding',
     );
     dh.dispose();
     g.cPrev.dispose();

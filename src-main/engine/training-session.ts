@@ -43,6 +43,7 @@ import {
   zeroState,
 } from './model';
 import { FastSgdStep } from './fast-step';
+import { FusedLstm } from './kernels/fused-lstm';
 import { Optimizer } from './optimizer';
 import { Rng, mixSeed } from './rng';
 import { sampleId, softmaxInto } from './sampling';
@@ -243,12 +244,14 @@ export class TrainingSession {
       if (!args.context) disposeContext(this.context);
       throw error;
     }
+    const lstm = this.context.lstm;
     const fastPossible =
-      this.context.lstm.kind === 'fused' && training.optimizer === 'sgd' && model.dropout === 0;
+      lstm instanceof FusedLstm && training.optimizer === 'sgd' && model.dropout === 0;
     this.fast =
       fastPossible && !args.general
         ? new FastSgdStep(
             this.context.ops,
+            lstm.names,
             model,
             this.vocabularySize,
             training.unrollings,

@@ -252,5 +252,7 @@ export interface EngineInfo {
   tensorflowVersion: string;
   librarySource: string;
   fusedKernels: boolean;
+  /** Which fused LSTM kernel pair trains and generates, and why (kernels/fused-lstm.ts). */
+  lstmKernels: string;
   appVersion: string;
 }

@@ -1,13 +1,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { tf } from '../../src-main/engine/tf';
-import { FusedLstm, fusedKernelsAvailable } from '../../src-main/engine/kernels/fused-lstm';
+import {
+  FusedLstm,
+  TENSORFLOW_NAMES,
+  fusedKernelsAvailable,
+  lstmKernelNames,
+  studioKernelNames,
+  type LstmKernelNames,
+} from '../../src-main/engine/kernels/fused-lstm';
+import { loadStudioKernels } from '../../src-main/engine/kernels/studio-kernels';
 import { ReferenceLstm } from '../../src-main/engine/kernels/reference-lstm';
 import { disposeOutputs, type LstmOutputs } from '../../src-main/engine/kernels/lstm-types';
 import { Ops } from '../../src-main/engine/kernels/ops';
 
 const ops = new Ops();
-const fused = new FusedLstm(ops);
 const reference = new ReferenceLstm();
 afterAll(() => ops.dispose());
 
@@ -16,47 +23,154 @@ function maxDiff(a: Tensor, b: Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
+function same(a: Tensor, b: Tensor): boolean {
+  expect(a.shape).toEqual(b.shape);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  return x.every((v, k) => Object.is(v, y[k]));
+}
+
+const OUTPUT_KEYS = ['i', 'cs', 'f', 'o', 'ci', 'co', 'h'] as (keyof LstmOutputs)[];
+const GRAD_KEYS = ['x', 'cPrev', 'hPrev', 'kernel', 'bias'] as const;
+
 describe('fused LSTM kernels', () => {
-  it('are available in this TensorFlow build', () => {
+  it("TensorFlow's pair is available in this TensorFlow build", () => {
     expect(fusedKernelsAvailable()).toBe(true);
   });
 
-  const cases = [
-    { T: 1, B: 1, I: 1, H: 1, seed: 1 },
-    { T: 1, B: 3, I: 5, H: 4, seed: 2 },
-    { T: 4, B: 2, I: 3, H: 5, seed: 3 },
-    { T: 7, B: 5, I: 6, H: 8, seed: 4 },
-  ];
-  for (const { T, B, I, H, seed } of cases) {
-    it(`agree with the reference, forward and every gradient (T=${T} B=${B} I=${I} H=${H})`, () => {
-      const x = tf.randomNormal([T, B, I], 0, 1, 'float32', seed);
-      const c0 = tf.randomNormal([B, H], 0, 1, 'float32', seed + 10);
-      const h0 = tf.randomNormal([B, H], 0, 0.5, 'float32', seed + 20);
-      const kernel = tf.randomUniform([I + H, 4 * H], -0.7, 0.7, 'float32', seed + 30);
-      const bias = tf.randomNormal([4 * H], 0, 0.5, 'float32', seed + 40);
-      const hGrad = tf.randomNormal([T, B, H], 0, 1, 'float32', seed + 50);
-      const csGrad = tf.randomNormal([T, B, H], 0, 1, 'float32', seed + 60);
+  it("LSTM Studio's pair is built, loads, and is the one the engine uses", () => {
+    const load = loadStudioKernels();
+    expect(load.ok ? 'loaded' : load.reason).toBe('loaded');
+    const chosen = lstmKernelNames();
+    if (process.env.LSTM_STUDIO_KERNELS === 'tensorflow') expect(chosen.source).toBe('tensorflow');
+    else expect(chosen.description).toMatch(/^LSTM Studio kernels \((avx512|avx2|baseline)\)$/);
+  });
 
-      const f = fused.forward(x, c0, h0, kernel, bias);
-      const r = reference.forward(x, c0, h0, kernel, bias);
-      for (const key of ['i', 'cs', 'f', 'o', 'ci', 'co', 'h'] as (keyof LstmOutputs)[]) {
-        expect(maxDiff(f[key], r[key]), key).toBeLessThan(1e-5);
-      }
-      for (const cs of [null, csGrad]) {
-        const gf = fused.backward(x, c0, h0, kernel, bias, f, cs, hGrad);
-        const gr = reference.backward(x, c0, h0, kernel, bias, r, cs, hGrad);
-        for (const key of ['x', 'cPrev', 'hPrev', 'kernel', 'bias'] as const) {
-          expect(
-            maxDiff(gf[key], gr[key]),
-            `${key} (csGrad ${cs ? 'given' : 'zero'})`,
-          ).toBeLessThan(1e-4);
-          gf[key].dispose();
-          gr[key].dispose();
+  const studio = studioKernelNames();
+  const pairs: Array<[string, LstmKernelNames | null]> = [
+    ['TensorFlow', TENSORFLOW_NAMES],
+    ['LSTM Studio', studio],
+  ];
+  const cases = [
+    { T: 1, B: 1, I: 1, H: 1, seed: 1, oneHot: false },
+    { T: 1, B: 3, I: 5, H: 4, seed: 2, oneHot: false },
+    { T: 4, B: 2, I: 3, H: 5, seed: 3, oneHot: false },
+    { T: 7, B: 5, I: 6, H: 8, seed: 4, oneHot: false },
+    // Vector tails: 4H = 160 is two blocks of 64 columns and two of 16; H = 40 is 2·16 + 8.
+    { T: 3, B: 9, I: 27, H: 40, seed: 5, oneHot: false },
+    // One-hot input rows take the gather path of LSTM Studio's kernels.
+    { T: 5, B: 6, I: 11, H: 20, seed: 6, oneHot: true },
+  ];
+  for (const [label, names] of pairs) {
+    for (const { T, B, I, H, seed, oneHot } of cases) {
+      const shape = `T=${T} B=${B} I=${I} H=${H}${oneHot ? ' one-hot' : ''}`;
+      it(`${label}: agrees with the reference, forward and every gradient (${shape})`, () => {
+        expect(names, `${label} kernels not loaded`).not.toBeNull();
+        const fused = new FusedLstm(ops, names as LstmKernelNames);
+        const x = oneHot
+          ? tf.oneHot(tf.randomUniform([T, B], 0, I, 'int32', seed), I).toFloat()
+          : tf.randomNormal([T, B, I], 0, 1, 'float32', seed);
+        const c0 = tf.randomNormal([B, H], 0, 1, 'float32', seed + 10);
+        const h0 = tf.randomNormal([B, H], 0, 0.5, 'float32', seed + 20);
+        const kernel = tf.randomUniform([I + H, 4 * H], -0.7, 0.7, 'float32', seed + 30);
+        const bias = tf.randomNormal([4 * H], 0, 0.5, 'float32', seed + 40);
+        const hGrad = tf.randomNormal([T, B, H], 0, 1, 'float32', seed + 50);
+        const csGrad = tf.randomNormal([T, B, H], 0, 1, 'float32', seed + 60);
+
+        const f = fused.forward(x, c0, h0, kernel, bias);
+        const r = reference.forward(x, c0, h0, kernel, bias);
+        for (const key of OUTPUT_KEYS) expect(maxDiff(f[key], r[key]), key).toBeLessThan(1e-5);
+        for (const cs of [null, csGrad]) {
+          const gf = fused.backward(x, c0, h0, kernel, bias, f, cs, hGrad);
+          const gr = reference.backward(x, c0, h0, kernel, bias, r, cs, hGrad);
+          for (const key of GRAD_KEYS) {
+            expect(
+              maxDiff(gf[key], gr[key]),
+              `${key} (csGrad ${cs ? 'given' : 'zero'})`,
+            ).toBeLessThan(1e-4);
+            gf[key].dispose();
+            gr[key].dispose();
+          }
         }
-      }
-      disposeOutputs(f);
-      disposeOutputs(r);
-      for (const t of [x, c0, h0, kernel, bias, hGrad, csGrad]) t.dispose();
-    });
+        disposeOutputs(f);
+        disposeOutputs(r);
+        for (const t of [x, c0, h0, kernel, bias, hGrad, csGrad]) t.dispose();
+      });
+    }
   }
+
+  describe("LSTM Studio's pair", () => {
+    const [T, B, I, H] = [4, 5, 7, 16];
+    const setup = () => ({
+      ids: tf.randomUniform([T, B], 0, I, 'int32', 71),
+      c0: tf.randomNormal([B, H], 0, 1, 'float32', 72),
+      h0: tf.randomNormal([B, H], 0, 0.5, 'float32', 73),
+      kernel: tf.randomUniform([I + H, 4 * H], -0.7, 0.7, 'float32', 74),
+      bias: tf.randomNormal([4 * H], 0, 0.5, 'float32', 75),
+      hGrad: tf.randomNormal([T, B, H], 0, 1, 'float32', 76),
+    });
+
+    it('gives bit-identical outputs whether x is taken as one-hot rows or multiplied', () => {
+      const fused = new FusedLstm(ops, studio as LstmKernelNames);
+      const { ids, c0, h0, kernel, bias, hGrad } = setup();
+      const oneHot = tf.oneHot(ids, I).toFloat();
+      // A single non-one-hot row anywhere sends the whole batch down the product path;
+      // batch entries are independent, so entries 1… must come out the same to the bit.
+      const column = tf.oneHot(tf.fill([T], 0, 'int32'), B).reshape([T, B, 1]);
+      const dense = tf.add(oneHot, tf.mul(column, 0.5));
+      const a = fused.forward(oneHot, c0, h0, kernel, bias);
+      const b = fused.forward(dense, c0, h0, kernel, bias);
+      for (const key of OUTPUT_KEYS) {
+        const rest = (t: Tensor) => t.slice([0, 1, 0], [T, B - 1, H]);
+        expect(same(rest(a[key]), rest(b[key])), key).toBe(true);
+        expect(same(a[key], b[key]), `${key} of entry 0 differs`).toBe(false);
+      }
+      disposeOutputs(a);
+      disposeOutputs(b);
+      tf.dispose([ids, c0, h0, kernel, bias, hGrad, oneHot, column, dense]);
+    });
+
+    it('skips the input gradient on request and changes nothing else', () => {
+      const fused = new FusedLstm(ops, studio as LstmKernelNames);
+      const { ids, c0, h0, kernel, bias, hGrad } = setup();
+      const x = tf.oneHot(ids, I).toFloat();
+      const out = fused.forward(x, c0, h0, kernel, bias);
+      const all = fused.backward(x, c0, h0, kernel, bias, out, null, hGrad, true);
+      const some = fused.backward(x, c0, h0, kernel, bias, out, null, hGrad, false);
+      expect(tf.max(tf.abs(all.x)).dataSync()[0]).toBeGreaterThan(0);
+      expect(Array.from(some.x.dataSync()).every((v) => v === 0)).toBe(true);
+      for (const key of ['cPrev', 'hPrev', 'kernel', 'bias'] as const)
+        expect(same(all[key], some[key]), key).toBe(true);
+      disposeOutputs(out);
+      tf.dispose([ids, c0, h0, kernel, bias, hGrad, x]);
+      tf.dispose(Object.values(all));
+      tf.dispose(Object.values(some));
+    });
+
+    it('refuses what they do not implement, in one line', () => {
+      const binding = ops.backend.binding;
+      const { ids, c0, h0, kernel, bias, hGrad } = setup();
+      const x = tf.oneHot(ids, I).toFloat();
+      const zeros = tf.zeros([H]);
+      const idsOf = (ts: Tensor[]) => ops.backend.getInputTensorIds(ts);
+      const run = (
+        attrs: { name: string; type: number; value: boolean }[],
+        seq: number,
+        w = kernel,
+      ) =>
+        binding.executeOp(
+          (studio as LstmKernelNames).forward,
+          attrs,
+          [ops.int64(seq), ...idsOf([x, c0, h0, w, zeros, zeros, zeros, bias])],
+          7,
+        );
+      expect(() =>
+        run([{ name: 'use_peephole', type: binding.TF_ATTR_BOOL, value: true }], T),
+      ).toThrow(/has no peepholes/);
+      expect(() => run([], T - 1)).toThrow(/seq_len_max must equal the time dimension of x/);
+      const narrow = tf.zeros([I + H, 4 * H - 4]);
+      expect(() => run([], T, narrow)).toThrow(/w must/);
+      tf.dispose([ids, c0, h0, kernel, bias, hGrad, x, zeros, narrow]);
+    });
+  });
 });

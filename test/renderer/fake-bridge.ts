@@ -102,6 +102,7 @@ export class FakeBridge implements RendererBridge {
         tensorflowVersion: '2.21.0',
         librarySource: 'wheel',
         fusedKernels: true,
+        lstmKernels: 'LSTM Studio kernels (avx512)',
         appVersion: '0.1.0',
       }),
       'presets:list': () => ({ presets: presets() }),

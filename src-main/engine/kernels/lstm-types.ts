@@ -39,7 +39,7 @@ export interface LstmGradients {
 }
 
 export interface LstmKernels {
-  /** 'fused' (TensorFlow's BlockLSTM kernels) or 'reference' (plain tfjs ops). */
+  /** 'fused' (a whole-sequence kernel pair, see fused-lstm.ts) or 'reference' (plain tfjs ops). */
   readonly kind: 'fused' | 'reference';
   /**
    * A whole sequence forward. x [T, B, I], cPrev and hPrev [B, H], kernel [I+H, 4H],
@@ -48,7 +48,8 @@ export interface LstmKernels {
   forward(x: Tensor, cPrev: Tensor, hPrev: Tensor, kernel: Tensor, bias: Tensor): LstmOutputs;
   /**
    * The vector-Jacobian product of `forward`: given dL/dh [T, B, H] (and dL/dcs, or null
-   * for zero), the gradients with respect to every input.
+   * for zero), the gradients with respect to every input. With `inputGradient` false the
+   * caller has no use for the x gradient, and an implementation may return zeros for it.
    */
   backward(
     x: Tensor,
@@ -59,6 +60,7 @@ export interface LstmKernels {
     outputs: LstmOutputs,
     csGrad: Tensor | null,
     hGrad: Tensor,
+    inputGradient?: boolean,
   ): LstmGradients;
   dispose(): void;
 }

@@ -1,0 +1,82 @@
+/**
+ * Loads LSTM Studio's own LSTM kernels (src-main/native/kernels, built by `npm install`)
+ * into the running TensorFlow. The library is a Node addon whose only job is to register
+ * two ops with TensorFlow's C kernel API when it loads — `LstmStudioBlockLSTM` and
+ * `LstmStudioBlockLSTMGrad`, with BlockLSTM's inputs, attributes and outputs — after
+ * which tfjs-node runs them by name like any TensorFlow kernel. Whether the engine uses
+ * them is decided in fused-lstm.ts.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tf } from '../tf';
+
+export const STUDIO_KERNELS_FILE = 'lstm_studio_kernels.node';
+const BUILD_DIR = ['src-main', 'native', 'kernels', 'build', 'Release'];
+
+export interface StudioKernels {
+  /** The op names to run. */
+  forward: string;
+  backward: string;
+  /** The instruction set the library chose for this CPU: avx512, avx2 or baseline. */
+  isa: string;
+  path: string;
+}
+
+export type StudioKernelsLoad =
+  { ok: true; kernels: StudioKernels } | { ok: false; reason: string };
+
+/**
+ * Where the library is: `LSTM_STUDIO_KERNELS_PATH`, else beside the packaged app's
+ * resources (`native/`), else the source tree's build folder, found by walking up from
+ * this module (src-main/engine/kernels/ in development, out/main/ when bundled).
+ */
+export function studioKernelsPath(): string | null {
+  const explicit = process.env.LSTM_STUDIO_KERNELS_PATH;
+  if (explicit) return explicit;
+  const resources = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath;
+  if (resources) {
+    const packaged = join(resources, 'native', STUDIO_KERNELS_FILE);
+    if (existsSync(packaged)) return packaged;
+  }
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 5; up++) {
+    const candidate = join(dir, ...BUILD_DIR, STUDIO_KERNELS_FILE);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+let loaded: StudioKernelsLoad | null = null;
+
+/** Loads the library once per process (TensorFlow first, so the ops land in its registry). */
+export function loadStudioKernels(): StudioKernelsLoad {
+  if (loaded) return loaded;
+  const path = studioKernelsPath();
+  if (!path) {
+    loaded = { ok: false, reason: 'not built (npm install builds them; a C++ compiler is needed)' };
+    return loaded;
+  }
+  try {
+    void tf.getBackend();
+    const addon = createRequire(import.meta.url)(path) as {
+      registered: boolean;
+      isa: string;
+      forward: string;
+      backward: string;
+      error: string;
+    };
+    loaded = addon.registered
+      ? {
+          ok: true,
+          kernels: { forward: addon.forward, backward: addon.backward, isa: addon.isa, path },
+        }
+      : { ok: false, reason: `TensorFlow refused them: ${addon.error}` };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    loaded = { ok: false, reason: `${path} does not load: ${message.split('\n')[0]}` };
+  }
+  return loaded;
+}
