@@ -219,28 +219,51 @@ export class FastSgdStep {
 
     const units = config.layers[layerCount - 1];
     const softmaxKernel = idOf(params['softmax/kernel']);
-    const top2d = this.exec('Reshape', this.attr.none, [x, this.constant(`shape2d${units}`)]);
-    const product = this.exec('MatMul', this.attr.MatMul00, [top2d, softmaxKernel]);
-    const logits = this.exec('BiasAdd', this.attr.none, [product, idOf(params['softmax/bias'])]);
-    this.free(product);
-    const [lossMeta, dlogitsMeta] = this.binding.executeOp(
-      'SparseSoftmaxCrossEntropyWithLogits',
-      this.attr.none,
-      [logits, targets],
-      2,
-    );
-    this.free(logits);
-    this.free(targets);
-    const dlogits = dlogitsMeta.id;
-
     const grads = new Map<string, number>();
-    grads.set('softmax/kernel', this.exec('MatMul', this.attr.MatMul10, [top2d, dlogits]));
-    grads.set('softmax/bias', this.exec('Sum', this.attr.none, [dlogits, this.constant('axes0')]));
-    this.free(top2d);
-    const dtop = this.exec('MatMul', this.attr.MatMul01, [dlogits, softmaxKernel]);
-    this.free(dlogits);
-    let dh = this.exec('Reshape', this.attr.none, [dtop, this.constant(`shape3d${units}`)]);
-    this.free(dtop);
+    let lossId: number;
+    let dh: number;
+    if (this.kernels.softmaxLoss) {
+      // LSTM Studio's one kernel for the output layer, its loss and its gradients.
+      const [loss, dTop, dKernel, dBias] = this.binding
+        .executeOp(
+          this.kernels.softmaxLoss,
+          this.attr.none,
+          [x, softmaxKernel, idOf(params['softmax/bias']), targets],
+          4,
+        )
+        .map((m) => m.id);
+      this.free(targets);
+      lossId = loss;
+      grads.set('softmax/kernel', dKernel);
+      grads.set('softmax/bias', dBias);
+      dh = dTop;
+    } else {
+      const top2d = this.exec('Reshape', this.attr.none, [x, this.constant(`shape2d${units}`)]);
+      const product = this.exec('MatMul', this.attr.MatMul00, [top2d, softmaxKernel]);
+      const logits = this.exec('BiasAdd', this.attr.none, [product, idOf(params['softmax/bias'])]);
+      this.free(product);
+      const [lossMeta, dlogitsMeta] = this.binding.executeOp(
+        'SparseSoftmaxCrossEntropyWithLogits',
+        this.attr.none,
+        [logits, targets],
+        2,
+      );
+      this.free(logits);
+      this.free(targets);
+      const dlogits = dlogitsMeta.id;
+
+      grads.set('softmax/kernel', this.exec('MatMul', this.attr.MatMul10, [top2d, dlogits]));
+      grads.set(
+        'softmax/bias',
+        this.exec('Sum', this.attr.none, [dlogits, this.constant('axes0')]),
+      );
+      this.free(top2d);
+      const dtop = this.exec('MatMul', this.attr.MatMul01, [dlogits, softmaxKernel]);
+      this.free(dlogits);
+      dh = this.exec('Reshape', this.attr.none, [dtop, this.constant(`shape3d${units}`)]);
+      this.free(dtop);
+      lossId = lossMeta.id;
+    }
 
     for (let l = layerCount - 1; l >= 0; l--) {
       const zeros = this.constant(`zeros${config.layers[l]}`);
@@ -336,7 +359,7 @@ export class FastSgdStep {
       state[l] = nextState[l];
     }
     return backend.createOutputTensor({
-      id: lossMeta.id,
+      id: lossId,
       shape: [rows],
       dtype: this.binding.TF_FLOAT,
     });

@@ -246,22 +246,37 @@ export function trainingPass(
     topMask = dropoutMask(ops, x.shape, dropout.rate, dropout.seeds[layerCount - 1]);
     top = ops.mul(x, topMask);
   }
-  const top2d = ops.reshape(top, [rows, units]);
-  if (top !== x) top.dispose();
-  const product = ops.matMul(top2d, params['softmax/kernel']);
-  const logits = ops.biasAdd(product, params['softmax/bias']);
-  product.dispose();
-  const [loss, dlogits] = ops.softmaxCrossEntropy(logits, targets);
-  logits.dispose();
-
   const grads: Params = {};
-  grads['softmax/kernel'] = ops.matMul(top2d, dlogits, true, false);
-  grads['softmax/bias'] = ops.sum(dlogits, [0]);
-  top2d.dispose();
-  const dtop = ops.matMul(dlogits, params['softmax/kernel'], false, true);
-  dlogits.dispose();
-  let dh = ops.reshape(dtop, [steps, batch, units]);
-  dtop.dispose();
+  let loss: Tensor;
+  let dh: Tensor;
+  // LSTM Studio's kernels do the output layer, its loss and its gradients in one kernel.
+  const fusedLoss =
+    lstm instanceof FusedLstm
+      ? lstm.softmaxLoss(top, params['softmax/kernel'], params['softmax/bias'], targets)
+      : null;
+  if (fusedLoss) {
+    if (top !== x) top.dispose();
+    loss = fusedLoss.loss;
+    grads['softmax/kernel'] = fusedLoss.kernel;
+    grads['softmax/bias'] = fusedLoss.bias;
+    dh = fusedLoss.top;
+  } else {
+    const top2d = ops.reshape(top, [rows, units]);
+    if (top !== x) top.dispose();
+    const product = ops.matMul(top2d, params['softmax/kernel']);
+    const logits = ops.biasAdd(product, params['softmax/bias']);
+    product.dispose();
+    const [lossPerRow, dlogits] = ops.softmaxCrossEntropy(logits, targets);
+    loss = lossPerRow;
+    logits.dispose();
+    grads['softmax/kernel'] = ops.matMul(top2d, dlogits, true, false);
+    grads['softmax/bias'] = ops.sum(dlogits, [0]);
+    top2d.dispose();
+    const dtop = ops.matMul(dlogits, params['softmax/kernel'], false, true);
+    dlogits.dispose();
+    dh = ops.reshape(dtop, [steps, batch, units]);
+    dtop.dispose();
+  }
   if (topMask) {
     const masked = ops.mul(dh, topMask);
     dh.dispose();

@@ -147,6 +147,41 @@ describe('fused LSTM kernels', () => {
       tf.dispose(Object.values(some));
     });
 
+    it('computes the softmax output layer, its loss and gradients like the separate ops', () => {
+      const fused = new FusedLstm(ops, studio as LstmKernelNames);
+      for (const [T, B, H, V, seed] of [
+        [4, 5, 16, 7, 81],
+        [3, 2, 20, 27, 82],
+        [1, 1, 3, 1, 83],
+      ]) {
+        const top = tf.randomNormal([T, B, H], 0, 1, 'float32', seed);
+        const kernel = tf.randomNormal([H, V], 0, 0.5, 'float32', seed + 1);
+        const bias = tf.randomNormal([V], 0, 0.5, 'float32', seed + 2);
+        const targets = tf.randomUniform([T * B], 0, V, 'int32', seed + 3);
+        const got = fused.softmaxLoss(top, kernel, bias, targets);
+        expect(got).not.toBeNull();
+        const { loss, top: dTop, kernel: dKernel, bias: dBias } = got as NonNullable<typeof got>;
+        const top2d = top.reshape([T * B, H]);
+        const logits = ops.biasAdd(ops.matMul(top2d, kernel), bias);
+        const [refLoss, dlogits] = ops.softmaxCrossEntropy(logits, targets);
+        expect(maxDiff(loss, refLoss)).toBeLessThan(1e-5);
+        expect(maxDiff(dKernel, ops.matMul(top2d, dlogits, true, false))).toBeLessThan(1e-5);
+        expect(maxDiff(dBias, ops.sum(dlogits, [0]))).toBeLessThan(1e-5);
+        const refTop = ops.matMul(dlogits, kernel, false, true).reshape([T, B, H]);
+        expect(maxDiff(dTop, refTop)).toBeLessThan(1e-5);
+        tf.dispose([top, kernel, bias, targets, loss, dTop, dKernel, dBias, top2d, logits]);
+        tf.dispose([refLoss, dlogits, refTop]);
+      }
+      const bad = tf.tensor1d([0, 9], 'int32');
+      const top = tf.zeros([2, 3]);
+      const kernel = tf.zeros([3, 4]);
+      const bias = tf.zeros([4]);
+      expect(() => fused.softmaxLoss(top, kernel, bias, bad)).toThrow(
+        /a target is outside the vocabulary/,
+      );
+      tf.dispose([bad, top, kernel, bias]);
+    });
+
     it('refuses what they do not implement, in one line', () => {
       const binding = ops.backend.binding;
       const { ids, c0, h0, kernel, bias, hGrad } = setup();

@@ -35,6 +35,8 @@ export interface LstmKernelNames {
   backward: string;
   /** Whether the backward kernel takes `compute_x_grad` (only LSTM Studio's does). */
   optionalInputGradient: boolean;
+  /** The fused softmax-loss kernel (LSTM Studio's), or null: then separate TensorFlow ops. */
+  softmaxLoss: string | null;
   source: 'lstm-studio' | 'tensorflow';
   /** One line for doctor, the About box and the bench: which pair, and why. */
   description: string;
@@ -45,6 +47,7 @@ export const TENSORFLOW_NAMES: LstmKernelNames = {
   forward: 'BlockLSTM',
   backward: 'BlockLSTMGrad',
   optionalInputGradient: false,
+  softmaxLoss: null,
   source: 'tensorflow',
   description: 'TensorFlow BlockLSTM',
 };
@@ -57,6 +60,7 @@ export function studioKernelNames(): LstmKernelNames | null {
     forward: load.kernels.forward,
     backward: load.kernels.backward,
     optionalInputGradient: true,
+    softmaxLoss: load.kernels.softmaxLoss,
     source: 'lstm-studio',
     description: `LSTM Studio kernels (${load.kernels.isa})`,
   };
@@ -144,6 +148,27 @@ export class FusedLstm implements LstmKernels {
     dwcf.dispose();
     dwco.dispose();
     return { x: dx, cPrev: dcPrev, hPrev: dhPrev, kernel: dw, bias: db };
+  }
+
+  /**
+   * The softmax output layer on top [..., H] with kernel [H, V], bias [V] and targets [N]
+   * (int32, N rows of top): per-row losses [N] and the gradients of their sum for top,
+   * kernel and bias — or null when the pair has no fused softmax-loss kernel.
+   */
+  softmaxLoss(
+    top: Tensor,
+    kernel: Tensor,
+    bias: Tensor,
+    targets: Tensor,
+  ): { loss: Tensor; top: Tensor; kernel: Tensor; bias: Tensor } | null {
+    if (!this.names.softmaxLoss) return null;
+    const [loss, dTop, dKernel, dBias] = this.ops.runMany(
+      this.names.softmaxLoss,
+      [],
+      [top, kernel, bias, targets],
+      4,
+    );
+    return { loss, top: dTop, kernel: dKernel, bias: dBias };
   }
 
   dispose(): void {

@@ -1,9 +1,10 @@
 /**
  * Loads LSTM Studio's own LSTM kernels (src-main/native/kernels, built by `npm install`)
  * into the running TensorFlow. The library is a Node addon whose only job is to register
- * two ops with TensorFlow's C kernel API when it loads — `LstmStudioBlockLSTM` and
- * `LstmStudioBlockLSTMGrad`, with BlockLSTM's inputs, attributes and outputs — after
- * which tfjs-node runs them by name like any TensorFlow kernel. Whether the engine uses
+ * its ops with TensorFlow's C kernel API when it loads — `LstmStudioBlockLSTM` and
+ * `LstmStudioBlockLSTMGrad`, with BlockLSTM's inputs, attributes and outputs, and
+ * `LstmStudioSoftmaxLoss`, the output layer with its loss and gradients — after which
+ * tfjs-node runs them by name like any TensorFlow kernel. Whether the engine uses
  * them is decided in fused-lstm.ts.
  */
 import { existsSync } from 'node:fs';
@@ -19,6 +20,8 @@ export interface StudioKernels {
   /** The op names to run. */
   forward: string;
   backward: string;
+  /** The softmax output layer with its loss and gradients, in one kernel. */
+  softmaxLoss: string;
   /** The instruction set the library chose for this CPU: avx512, avx2 or baseline. */
   isa: string;
   path: string;
@@ -66,12 +69,19 @@ export function loadStudioKernels(): StudioKernelsLoad {
       isa: string;
       forward: string;
       backward: string;
+      softmaxLoss: string;
       error: string;
     };
     loaded = addon.registered
       ? {
           ok: true,
-          kernels: { forward: addon.forward, backward: addon.backward, isa: addon.isa, path },
+          kernels: {
+            forward: addon.forward,
+            backward: addon.backward,
+            softmaxLoss: addon.softmaxLoss,
+            isa: addon.isa,
+            path,
+          },
         }
       : { ok: false, reason: `TensorFlow refused them: ${addon.error}` };
   } catch (error) {

@@ -16,6 +16,7 @@
 // addon; tfjs-node then runs them by name like any other kernel.
 #include <node_api.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -74,6 +75,7 @@ struct Math {
   Gemm gemm_tn;
   void (*add_row)(int, float*, const float*);
   void (*add_to)(int, float*, const float*, const float*);
+  void (*exp_all)(int, const float*, float*);
   void (*cell_forward)(int, int, const float*, const float*, float, float, float*, float*,
                        float*, float*, float*, float*, float*);
   void (*cell_backward)(int, int, const float*, const float*, const float*, const float*,
@@ -82,7 +84,7 @@ struct Math {
 };
 
 #define LSTM_STUDIO_MATH(ns, label) \
-  Math { label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::cell_forward, ns::cell_backward }
+  Math { label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::exp_all, ns::cell_forward, ns::cell_backward }
 
 Math choose_math() {
 #ifdef LSTM_STUDIO_X86
@@ -380,10 +382,92 @@ void compute_backward(void* state, TF_OpKernelContext* ctx) {
 }
 
 // ----------------------------------------------------------------------------------------
+// The softmax output layer with its loss and gradients, in one kernel:
+//   logits = h·W + b, loss_n = log Σ_v e^{logits_nv} − logits_n,target_n,
+//   dlogits = softmax(logits) − onehot(target), dW = hᵀ·dlogits, db = Σ_n dlogits,
+//   dh = dlogits·Wᵀ
+// for h [..., H] (any leading shape, N rows in all), W [H, V], b [V], targets [N] int32.
+// It replaces Reshape, MatMul, BiasAdd, SparseSoftmaxCrossEntropyWithLogits, three
+// products and a Sum in a training step; the loss is of each row, not averaged.
+
+void* create_plain(TF_OpKernelConstruction*) { return new Attrs(); }
+
+void compute_softmax_loss(void*, TF_OpKernelContext* ctx) {
+  const FlushDenormals flush;
+  TF_Status* status = TF_NewStatus();
+  Input in[4];
+  Output out[4];
+  if (get_inputs(ctx, status, in, 4)) {
+    bool ok = true;
+    const int rank = in[0].dims();
+    if (rank < 2 || in[1].dims() != 2 || in[2].dims() != 1 || in[3].dims() != 1)
+      ok = fail(ctx, status, "expects h [..., H], W [H, V], b [V] and targets [N]");
+    const int H = ok ? static_cast<int>(in[0].dim(rank - 1)) : 0;
+    int64_t rows64 = 1;
+    for (int d = 0; ok && d < rank - 1; d++) rows64 *= in[0].dim(d);
+    const int N = static_cast<int>(rows64);
+    const int V = ok ? static_cast<int>(in[1].dim(1)) : 0;
+    if (ok && (in[1].dim(0) != H || in[2].dim(0) != V || in[3].dim(0) != N))
+      ok = fail(ctx, status, "h, W, b and targets do not fit together");
+    if (ok && V < 1) ok = fail(ctx, status, "the vocabulary is empty");
+    const int32_t* targets = ok ? static_cast<const int32_t*>(TF_TensorData(in[3].tensor)) : nullptr;
+    for (int n = 0; ok && n < N; n++)
+      if (targets[n] < 0 || targets[n] >= V) ok = fail(ctx, status, "a target is outside the vocabulary");
+    if (ok) ok = allocate(ctx, status, 0, {N}, &out[0]);
+    if (ok) {
+      std::vector<int64_t> dims(static_cast<size_t>(rank));
+      for (int d = 0; d < rank; d++) dims[d] = in[0].dim(d);
+      out[1].tensor = TF_AllocateOutput(ctx, 1, TF_FLOAT, dims.data(), rank,
+                                        static_cast<size_t>(N) * H * 4, status);
+      if (TF_GetCode(status) != TF_OK) {
+        TF_OpKernelContext_Failure(ctx, status);
+        ok = false;
+      }
+    }
+    if (ok) ok = allocate(ctx, status, 2, {H, V}, &out[2]);
+    if (ok) ok = allocate(ctx, status, 3, {V}, &out[3]);
+    if (ok) {
+      const float *h = in[0].f(), *w = in[1].f(), *b = in[2].f();
+      float *loss = out[0].f(), *dh = out[1].f(), *dw = out[2].f(), *db = out[3].f();
+      const size_t cells = static_cast<size_t>(N) * V;
+      float* logits = scratch(scratch_a, cells * 2);
+      float* dlogits = logits + cells;
+      math.gemm(N, V, H, h, H, w, V, logits, V, false);
+      for (int n = 0; n < N; n++) {
+        float* row = logits + static_cast<size_t>(n) * V;
+        math.add_row(V, row, b);
+        float top = row[0];
+        for (int v = 1; v < V; v++) top = row[v] > top ? row[v] : top;
+        for (int v = 0; v < V; v++) row[v] -= top;
+      }
+      math.exp_all(static_cast<int>(cells), logits, dlogits);
+      for (int n = 0; n < N; n++) {
+        const float* shifted = logits + static_cast<size_t>(n) * V;
+        float* p = dlogits + static_cast<size_t>(n) * V;
+        float sum = 0.f;
+        for (int v = 0; v < V; v++) sum += p[v];
+        loss[n] = std::log(sum) - shifted[targets[n]];
+        const float scale = 1.0f / sum;
+        for (int v = 0; v < V; v++) p[v] *= scale;
+        p[targets[n]] -= 1.0f;
+      }
+      std::memset(db, 0, static_cast<size_t>(V) * 4);
+      for (int n = 0; n < N; n++) math.add_row(V, db, dlogits + static_cast<size_t>(n) * V);
+      math.gemm_tn(H, V, N, h, H, dlogits, V, dw, V, false);
+      float* w_t = scratch(scratch_b, static_cast<size_t>(V) * H);
+      transpose(w, H, V, V, w_t);  // [V, H]
+      math.gemm(N, H, V, dlogits, V, w_t, H, dh, H, false);
+    }
+  }
+  TF_DeleteStatus(status);
+}
+
+// ----------------------------------------------------------------------------------------
 // Registration.
 
 const char* const kForward = "LstmStudioBlockLSTM";
 const char* const kBackward = "LstmStudioBlockLSTMGrad";
+const char* const kSoftmaxLoss = "LstmStudioSoftmaxLoss";
 const char* const kCommonInputs[] = {"seq_len_max: int64", "x: T",   "cs_prev: T",
                                      "h_prev: T",          "w: T",   "wci: T",
                                      "wcf: T",             "wco: T", "b: T"};
@@ -437,7 +521,20 @@ void register_ops() {
     TF_KernelBuilder_TypeConstraint(kernel, "T", TF_FLOAT, status);
     if (check(status, "backward type")) TF_RegisterKernelBuilder(kBackward, kernel, status);
   }
-  if (check(status, "backward kernel")) registered = true;
+  if (check(status, "backward kernel")) {
+    TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(kSoftmaxLoss);
+    for (const char* input : {"h: float", "w: float", "b: float", "targets: int32"})
+      TF_OpDefinitionBuilderAddInput(op, input);
+    for (const char* output : {"loss: float", "h_grad: float", "w_grad: float", "b_grad: float"})
+      TF_OpDefinitionBuilderAddOutput(op, output);
+    TF_RegisterOpDefinition(op, status);
+  }
+  if (check(status, kSoftmaxLoss)) {
+    TF_KernelBuilder* kernel = TF_NewKernelBuilder(kSoftmaxLoss, "CPU", create_plain,
+                                                   compute_softmax_loss, delete_attrs);
+    TF_RegisterKernelBuilder(kSoftmaxLoss, kernel, status);
+  }
+  if (check(status, "softmax loss kernel")) registered = true;
   TF_DeleteStatus(status);
 }
 
@@ -459,6 +556,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, result, "isa", make_string(env, math.name));
   napi_set_named_property(env, result, "forward", make_string(env, kForward));
   napi_set_named_property(env, result, "backward", make_string(env, kBackward));
+  napi_set_named_property(env, result, "softmaxLoss", make_string(env, kSoftmaxLoss));
   napi_set_named_property(env, result, "error", make_string(env, registration_error.c_str()));
   return result;
 }

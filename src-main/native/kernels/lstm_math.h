@@ -251,3 +251,10 @@ static void cell_backward(int B, int H, const float* dh_above, const float* dh_n
     }
   }
 }
+
+// out[n] = e^{x[n]} for n < count.
+static void exp_all(int count, const float* x, float* out) {
+  int n = 0;
+  for (; n + VW <= count; n += VW) store(out + n, vexp(load(x + n)));
+  for (; n < count; n++) out[n] = sexp(x[n]);
+}
