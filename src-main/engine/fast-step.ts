@@ -18,6 +18,7 @@ import type { ModelConfig } from '../protocol/types';
 import type { LstmKernelNames } from './kernels/fused-lstm';
 import type { Ops } from './kernels/ops';
 import type { LayerState, Params } from './model';
+import { sgdScalars } from './optimizer';
 import type { OpAttr, TfBinding } from './tf';
 
 export class FastSgdStep {
@@ -86,6 +87,7 @@ export class FastSgdStep {
           : [bool('use_peephole', false)],
       // A list input added one handle at a time infers nothing: AddN needs N and T.
       AddN: [{ name: 'N', type: b.TF_ATTR_INT, value: names.length }, ops.attrFloat],
+      ClipSgd: [{ name: 'N', type: b.TF_ATTR_INT, value: names.length }],
     };
     // Warm the constants (ops owns them) and remember their handles.
     const rows = steps * batch;
@@ -121,6 +123,14 @@ export class FastSgdStep {
       previous[r] = symbol;
     }
     return this.binding.createTensor([this.steps, this.batch, V], this.binding.TF_FLOAT, buffer);
+  }
+
+  private replaceState(state: LayerState[], next: LayerState[]): void {
+    for (let l = 0; l < state.length; l++) {
+      state[l].c.dispose();
+      state[l].h.dispose();
+      state[l] = next[l];
+    }
   }
 
   private constant(key: string): number {
@@ -320,6 +330,37 @@ export class FastSgdStep {
 
     // Clip and update, as Optimizer.apply does for SGD.
     const order = this.names.map((n) => grads.get(n) as number);
+    if (this.kernels.clipSgd) {
+      // LSTM Studio's one kernel for the scale and every update.
+      const { floor, k } = sgdScalars(rows, clipNorm, learningRate);
+      const updated = this.binding.executeOp(
+        this.kernels.clipSgd,
+        this.attr.ClipSgd,
+        [
+          ...this.names.map((n) => idOf(params[n])),
+          ...order,
+          idOf(constant(floor)),
+          idOf(constant(k)),
+        ],
+        this.names.length,
+      );
+      this.names.forEach((name, i) => {
+        this.free(order[i]);
+        const shape = params[name].shape;
+        params[name].dispose();
+        params[name] = backend.createOutputTensor({
+          id: updated[i].id,
+          shape,
+          dtype: this.binding.TF_FLOAT,
+        });
+      });
+      this.replaceState(state, nextState);
+      return backend.createOutputTensor({
+        id: lossId,
+        shape: [rows],
+        dtype: this.binding.TF_FLOAT,
+      });
+    }
     let step: number;
     let stepOwned = true;
     if (clipNorm > 0) {
@@ -353,11 +394,7 @@ export class FastSgdStep {
     });
     if (stepOwned) this.free(step);
 
-    for (let l = 0; l < layerCount; l++) {
-      state[l].c.dispose();
-      state[l].h.dispose();
-      state[l] = nextState[l];
-    }
+    this.replaceState(state, nextState);
     return backend.createOutputTensor({
       id: lossId,
       shape: [rows],

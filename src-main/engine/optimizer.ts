@@ -66,6 +66,20 @@ export function gradientScale(
   return { scale, owned: true };
 }
 
+/**
+ * The two scalars of LSTM Studio's fused clipping + SGD kernel for the same update as
+ * `gradientScale` with SGD: `step = k / √max(Σ‖g‖²/2, floor)`, or `k` when floor ≤ 0.
+ */
+export function sgdScalars(
+  rows: number,
+  clipNorm: number,
+  learningRate: number,
+): { floor: number; k: number } {
+  return clipNorm > 0
+    ? { floor: (clipNorm * rows) ** 2 / 2, k: (learningRate * clipNorm) / Math.SQRT2 }
+    : { floor: -1, k: learningRate / rows };
+}
+
 /** Global L2 norm of a set of tensors, read to the host (for tests and diagnostics). */
 export function globalNorm(tensors: Tensor[]): number {
   return tf.tidy(() =>
@@ -79,6 +93,11 @@ export class Optimizer {
   readonly slots: Params = {};
   /** Adam's bias-correction step count. */
   private adamStep = 0;
+  /**
+   * LSTM Studio's fused clipping + SGD kernel (its op name), when the engine runs LSTM
+   * Studio's kernels: SGD then takes one kernel call per step instead of ~16.
+   */
+  fusedSgd: string | null = null;
   private readonly momentum: number;
   private readonly ops: Ops;
   /** Scalars that change with the learning rate, by value; only the latest few are kept. */
@@ -131,6 +150,27 @@ export class Optimizer {
     const ops = this.ops;
     const names = Object.keys(grads);
     this.beginStep();
+    if (this.name === 'sgd' && this.fusedSgd) {
+      // LSTM Studio's kernel: the same scale and update in one call (kernels/fused-lstm.ts).
+      const { floor, k } = sgdScalars(rows, clipNorm, learningRate);
+      const updated = ops.runMany(
+        this.fusedSgd,
+        [{ name: 'N', type: ops.backend.binding.TF_ATTR_INT, value: names.length }],
+        [
+          ...names.map((n) => params[n]),
+          ...names.map((n) => grads[n]),
+          this.scalar(floor),
+          this.scalar(k),
+        ],
+        names.length,
+      );
+      names.forEach((n, i) => {
+        grads[n].dispose();
+        params[n].dispose();
+        params[n] = updated[i];
+      });
+      return;
+    }
     if (this.name === 'sgd') {
       const constant = (v: number): Tensor => this.scalar(v);
       const { scale: step, owned } = gradientScale(

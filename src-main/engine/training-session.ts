@@ -245,6 +245,7 @@ export class TrainingSession {
       throw error;
     }
     const lstm = this.context.lstm;
+    if (lstm instanceof FusedLstm) this.optimizer.fusedSgd = lstm.names.clipSgd;
     const fastPossible =
       lstm instanceof FusedLstm && training.optimizer === 'sgd' && model.dropout === 0;
     this.fast =

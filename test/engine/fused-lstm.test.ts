@@ -13,6 +13,7 @@ import { loadStudioKernels } from '../../src-main/engine/kernels/studio-kernels'
 import { ReferenceLstm } from '../../src-main/engine/kernels/reference-lstm';
 import { disposeOutputs, type LstmOutputs } from '../../src-main/engine/kernels/lstm-types';
 import { Ops } from '../../src-main/engine/kernels/ops';
+import { Optimizer } from '../../src-main/engine/optimizer';
 
 const ops = new Ops();
 const reference = new ReferenceLstm();
@@ -180,6 +181,41 @@ describe('fused LSTM kernels', () => {
         /a target is outside the vocabulary/,
       );
       tf.dispose([bad, top, kernel, bias]);
+    });
+
+    it('clips and applies SGD in one kernel like the separate ops', () => {
+      const shapes: Record<string, number[]> = { a: [5, 7], b: [7], c: [3, 2, 4] };
+      // Gradients large enough to be clipped, small enough not to be, and no clipping.
+      for (const [gradScale, clipNorm] of [
+        [30, 1.25],
+        [0.001, 1.25],
+        [1, 0],
+      ]) {
+        const make = (seed: number, scale: number) =>
+          Object.fromEntries(
+            Object.entries(shapes).map(([name, shape], k) => [
+              name,
+              tf.randomNormal(shape, 0, scale, 'float32', seed + k),
+            ]),
+          );
+        const results = [false, true].map((fusedOn) => {
+          const params = make(91, 1);
+          const grads = make(95, gradScale);
+          const optimizer = new Optimizer(ops, 'sgd', 0, params);
+          if (fusedOn) optimizer.fusedSgd = (studio as LstmKernelNames).clipSgd;
+          optimizer.apply(params, grads, 10, clipNorm, 0.7);
+          optimizer.dispose();
+          return params;
+        });
+        for (const name of Object.keys(shapes)) {
+          const [plain, fusedResult] = results.map((r) => r[name]);
+          const scale = tf.max(tf.abs(plain)).dataSync()[0];
+          expect(maxDiff(plain, fusedResult) / scale, `${name} (clip ${clipNorm})`).toBeLessThan(
+            1e-6,
+          );
+        }
+        for (const r of results) tf.dispose(Object.values(r));
+      }
     });
 
     it('refuses what they do not implement, in one line', () => {

@@ -37,6 +37,8 @@ export interface LstmKernelNames {
   optionalInputGradient: boolean;
   /** The fused softmax-loss kernel (LSTM Studio's), or null: then separate TensorFlow ops. */
   softmaxLoss: string | null;
+  /** The fused clipping + SGD update kernel (LSTM Studio's), or null. */
+  clipSgd: string | null;
   source: 'lstm-studio' | 'tensorflow';
   /** One line for doctor, the About box and the bench: which pair, and why. */
   description: string;
@@ -48,6 +50,7 @@ export const TENSORFLOW_NAMES: LstmKernelNames = {
   backward: 'BlockLSTMGrad',
   optionalInputGradient: false,
   softmaxLoss: null,
+  clipSgd: null,
   source: 'tensorflow',
   description: 'TensorFlow BlockLSTM',
 };
@@ -61,6 +64,7 @@ export function studioKernelNames(): LstmKernelNames | null {
     backward: load.kernels.backward,
     optionalInputGradient: true,
     softmaxLoss: load.kernels.softmaxLoss,
+    clipSgd: load.kernels.clipSgd,
     source: 'lstm-studio',
     description: `LSTM Studio kernels (${load.kernels.isa})`,
   };

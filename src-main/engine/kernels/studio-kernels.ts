@@ -3,7 +3,8 @@
  * into the running TensorFlow. The library is a Node addon whose only job is to register
  * its ops with TensorFlow's C kernel API when it loads — `LstmStudioBlockLSTM` and
  * `LstmStudioBlockLSTMGrad`, with BlockLSTM's inputs, attributes and outputs, and
- * `LstmStudioSoftmaxLoss`, the output layer with its loss and gradients — after which
+ * `LstmStudioSoftmaxLoss`, the output layer with its loss and gradients, and
+ * `LstmStudioClipSgd`, gradient clipping with the SGD update — after which
  * tfjs-node runs them by name like any TensorFlow kernel. Whether the engine uses
  * them is decided in fused-lstm.ts.
  */
@@ -22,6 +23,8 @@ export interface StudioKernels {
   backward: string;
   /** The softmax output layer with its loss and gradients, in one kernel. */
   softmaxLoss: string;
+  /** Global-norm clipping and the SGD update of every parameter, in one kernel. */
+  clipSgd: string;
   /** The instruction set the library chose for this CPU: avx512, avx2 or baseline. */
   isa: string;
   path: string;
@@ -70,6 +73,7 @@ export function loadStudioKernels(): StudioKernelsLoad {
       forward: string;
       backward: string;
       softmaxLoss: string;
+      clipSgd: string;
       error: string;
     };
     loaded = addon.registered
@@ -79,6 +83,7 @@ export function loadStudioKernels(): StudioKernelsLoad {
             forward: addon.forward,
             backward: addon.backward,
             softmaxLoss: addon.softmaxLoss,
+            clipSgd: addon.clipSgd,
             isa: addon.isa,
             path,
           },

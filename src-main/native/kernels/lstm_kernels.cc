@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -76,6 +77,7 @@ struct Math {
   void (*add_row)(int, float*, const float*);
   void (*add_to)(int, float*, const float*, const float*);
   void (*exp_all)(int, const float*, float*);
+  void (*axpy_into)(int, float, const float*, const float*, float*);
   void (*cell_forward)(int, int, const float*, const float*, float, float, float*, float*,
                        float*, float*, float*, float*, float*);
   void (*cell_backward)(int, int, const float*, const float*, const float*, const float*,
@@ -84,7 +86,7 @@ struct Math {
 };
 
 #define LSTM_STUDIO_MATH(ns, label) \
-  Math { label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::exp_all, ns::cell_forward, ns::cell_backward }
+  Math { label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::exp_all, ns::axpy_into, ns::cell_forward, ns::cell_backward }
 
 Math choose_math() {
 #ifdef LSTM_STUDIO_X86
@@ -463,11 +465,67 @@ void compute_softmax_loss(void*, TF_OpKernelContext* ctx) {
 }
 
 // ----------------------------------------------------------------------------------------
+// Global-norm clipping and the SGD update, in one kernel, for N parameters:
+//   total = Σ_i Σ_j g_ij² / 2 (summed in double, parameters in order), and
+//   step = k / √max(total, floor) when floor > 0, else step = k;
+//   updated_i = p_i − step · g_i.
+// With k = lr·clip/√2 and floor = (clip·rows)²/2 this is SGD on the mean gradient clipped
+// to global norm `clip` (see src-main/engine/optimizer.ts); with floor ≤ 0, k = lr/rows.
+// Inputs: params (N), grads (N), floor and k (scalars); outputs: the N updated params.
+
+void compute_clip_sgd(void*, TF_OpKernelContext* ctx) {
+  const FlushDenormals flush;
+  TF_Status* status = TF_NewStatus();
+  const int count = (TF_NumInputs(ctx) - 2) / 2;
+  std::vector<Input> in(static_cast<size_t>(2 * count + 2));
+  std::vector<Output> out(static_cast<size_t>(count));
+  bool ok = get_inputs(ctx, status, in.data(), 2 * count + 2);
+  for (int k = 0; ok && k < count; k++) {
+    const Input& p = in[k];
+    const Input& g = in[count + k];
+    bool same = p.dims() == g.dims();
+    for (int d = 0; same && d < p.dims(); d++) same = p.dim(d) == g.dim(d);
+    if (!same) ok = fail(ctx, status, "each gradient must have its parameter's shape");
+  }
+  if (ok) {
+    double total = 0;
+    for (int k = 0; k < count; k++) {
+      const Input& g = in[count + k];
+      const float* values = g.f();
+      const size_t n = TF_TensorElementCount(g.tensor);
+      double sum = 0;
+      for (size_t j = 0; j < n; j++) sum += static_cast<double>(values[j]) * values[j];
+      total += sum / 2;
+    }
+    const float floor = *in[2 * count].f();
+    const float k_value = *in[2 * count + 1].f();
+    const float step = floor > 0.f ? k_value / static_cast<float>(std::sqrt(std::max(
+                                                   total, static_cast<double>(floor))))
+                                   : k_value;
+    for (int k = 0; ok && k < count; k++) {
+      const Input& p = in[k];
+      std::vector<int64_t> dims(static_cast<size_t>(p.dims()));
+      for (int d = 0; d < p.dims(); d++) dims[d] = p.dim(d);
+      const size_t n = TF_TensorElementCount(p.tensor);
+      out[k].tensor = TF_AllocateOutput(ctx, k, TF_FLOAT, dims.data(), p.dims(), n * 4, status);
+      if (TF_GetCode(status) != TF_OK) {
+        TF_OpKernelContext_Failure(ctx, status);
+        ok = false;
+        break;
+      }
+      math.axpy_into(static_cast<int>(n), -step, in[count + k].f(), p.f(), out[k].f());
+    }
+  }
+  TF_DeleteStatus(status);
+}
+
+// ----------------------------------------------------------------------------------------
 // Registration.
 
 const char* const kForward = "LstmStudioBlockLSTM";
 const char* const kBackward = "LstmStudioBlockLSTMGrad";
 const char* const kSoftmaxLoss = "LstmStudioSoftmaxLoss";
+const char* const kClipSgd = "LstmStudioClipSgd";
 const char* const kCommonInputs[] = {"seq_len_max: int64", "x: T",   "cs_prev: T",
                                      "h_prev: T",          "w: T",   "wci: T",
                                      "wcf: T",             "wco: T", "b: T"};
@@ -534,7 +592,20 @@ void register_ops() {
                                                    compute_softmax_loss, delete_attrs);
     TF_RegisterKernelBuilder(kSoftmaxLoss, kernel, status);
   }
-  if (check(status, "softmax loss kernel")) registered = true;
+  if (check(status, "softmax loss kernel")) {
+    TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(kClipSgd);
+    for (const char* input : {"params: N * float", "grads: N * float", "floor: float", "k: float"})
+      TF_OpDefinitionBuilderAddInput(op, input);
+    TF_OpDefinitionBuilderAddOutput(op, "updated: N * float");
+    TF_OpDefinitionBuilderAddAttr(op, "N: int >= 1");
+    TF_RegisterOpDefinition(op, status);
+  }
+  if (check(status, kClipSgd)) {
+    TF_KernelBuilder* kernel =
+        TF_NewKernelBuilder(kClipSgd, "CPU", create_plain, compute_clip_sgd, delete_attrs);
+    TF_RegisterKernelBuilder(kClipSgd, kernel, status);
+  }
+  if (check(status, "clip SGD kernel")) registered = true;
   TF_DeleteStatus(status);
 }
 
@@ -557,6 +628,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, result, "forward", make_string(env, kForward));
   napi_set_named_property(env, result, "backward", make_string(env, kBackward));
   napi_set_named_property(env, result, "softmaxLoss", make_string(env, kSoftmaxLoss));
+  napi_set_named_property(env, result, "clipSgd", make_string(env, kClipSgd));
   napi_set_named_property(env, result, "error", make_string(env, registration_error.c_str()));
   return result;
 }

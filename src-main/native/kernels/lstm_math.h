@@ -258,3 +258,11 @@ static void exp_all(int count, const float* x, float* out) {
   for (; n + VW <= count; n += VW) store(out + n, vexp(load(x + n)));
   for (; n < count; n++) out[n] = sexp(x[n]);
 }
+
+// out[n] = y[n] + a·x[n] for n < N.
+static void axpy_into(int N, float a, const float* x, const float* y, float* out) {
+  const vec av = splat(a);
+  int n = 0;
+  for (; n + VW <= N; n += VW) store(out + n, load(y + n) + av * load(x + n));
+  for (; n < N; n++) out[n] = y[n] + a * x[n];
+}
