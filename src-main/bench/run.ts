@@ -247,7 +247,7 @@ async function speedSection(args: Args): Promise<SpeedResult> {
           baselineSteps,
         ],
         [
-          'engine step function (fused BlockLSTM, no summaries)',
+          'engine step function (fused kernels, no summaries)',
           fixed(stepFunction),
           ratio(stepFunction),
           engineSteps,

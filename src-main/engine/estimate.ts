@@ -22,19 +22,21 @@ export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
  * The cost model's constants (seconds per step = overhead + dispatches + arithmetic), fitted
  * by `npx tsx src-main/bench/calibrate.ts` to the engine's measured step times on the
  * development machine (2 cores of an Intel Xeon with AVX-512, TensorFlow 2.21 CPU through
- * tfjs-node, fused BlockLSTM kernels; 2026-11-27, engine at commit 7caecbc, load average
- * 1.9). The fit put the fixed overhead at zero (the per-dispatch cost absorbs it) and gave
- * the elementwise term no weight (the dense arithmetic absorbs it). It predicted the eight
- * calibration configurations within −19 % to +14 % (docs/benchmarks.md). Another machine
- * scales roughly with its per-core speed; the estimate is a guide, not a promise.
+ * tfjs-node, LSTM Studio's own fused kernels; 2026-11-27 18:30 UTC, load average 0.2). The
+ * fit put the fixed overhead at zero (the per-dispatch cost absorbs it) and gave the
+ * elementwise term no weight (the dense arithmetic absorbs it). It predicted the eight
+ * calibration configurations within −19 % to +14 % (docs/benchmarks.md). Where only
+ * TensorFlow's BlockLSTM kernels run, steps are slower (about 1.4× for the seed
+ * configuration). Another machine scales roughly with its per-core speed; the estimate is
+ * a guide, not a promise.
  */
 export const COST_MODEL = {
   /** Fixed cost of a step beyond its dispatches (batch upload, bookkeeping). */
   stepOverheadSeconds: 0,
   /** Cost of one kernel dispatch through the binding (see DISPATCHES_PER_*). */
-  dispatchSeconds: 43e-6,
+  dispatchSeconds: 17e-6,
   /** Sustained dense matmul throughput (multiply-adds count as 2 flops). */
-  flopsPerSecond: 49e9,
+  flopsPerSecond: 60.6e9,
   /** Elementwise work (gates, softmax, optimizer update), in element operations per second. */
   elementwisePerSecond: Number.POSITIVE_INFINITY,
 };
