@@ -21,8 +21,11 @@
  * 4.32 / 2.99 / 3.65 / 4.82 / 4.12. The fused LSTM kernels run their time steps one after
  * another on 64-row matrices, too little work per step to split across threads.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { nativeAddonPath } from './kernels/native-path';
 
 const require = createRequire(import.meta.url);
 
@@ -30,8 +33,58 @@ process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 process.env.TF_NUM_INTEROP_THREADS ??= '1';
 if (availableParallelism() <= 2) process.env.TF_NUM_INTRAOP_THREADS ??= '1';
 
+/**
+ * What TensorFlow prints on native stderr while it loads and no user needs: absl's note
+ * that logging is not initialised, and oneDNN's note that its operations are on (in
+ * TensorFlow 2.21 neither obeys `TF_CPP_MIN_LOG_LEVEL`). Everything else is kept.
+ */
+export const TENSORFLOW_LOAD_NOTICES = [
+  /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
+  /^I\d{4} [\d:.]+\s+\d+ port\.cc:\d+\] oneDNN custom operations are on\./,
+];
+
+/** The lines of `text` that are not TensorFlow's load-time notices. */
+export function withoutLoadNotices(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !TENSORFLOW_LOAD_NOTICES.some((notice) => notice.test(line)))
+    .join('\n');
+}
+
+/**
+ * Loads tfjs-node with native stderr sent to a file, then writes back what is not a
+ * known notice (lstm_studio_stdio, built with the kernels; without it, or with
+ * `LSTM_STUDIO_DEBUG` set, TensorFlow prints as it likes).
+ */
+function loadTensorFlow(): typeof import('@tensorflow/tfjs-node') {
+  const guardPath = process.env.LSTM_STUDIO_DEBUG
+    ? null
+    : nativeAddonPath('lstm_studio_stdio.node');
+  if (!guardPath) return require('@tensorflow/tfjs-node');
+  let guard: { redirect(path: string): number; restore(saved: number): void };
+  try {
+    guard = require(guardPath);
+  } catch {
+    return require('@tensorflow/tfjs-node');
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'lstm-studio-')), 'tensorflow-load.log');
+  const saved = guard.redirect(file);
+  try {
+    return require('@tensorflow/tfjs-node');
+  } finally {
+    guard.restore(saved);
+    try {
+      const rest = withoutLoadNotices(readFileSync(file, 'utf8'));
+      if (rest.trim()) process.stderr.write(rest.endsWith('\n') ? rest : `${rest}\n`);
+      rmSync(dirname(file), { recursive: true, force: true });
+    } catch {
+      // Nothing was written, or the temporary folder is gone: nothing to show.
+    }
+  }
+}
+
 /** The tfjs-node module (the same instance an `import '@tensorflow/tfjs-node'` gets). */
-export const tf: typeof import('@tensorflow/tfjs-node') = require('@tensorflow/tfjs-node');
+export const tf: typeof import('@tensorflow/tfjs-node') = loadTensorFlow();
 
 /** What the engine needs of tfjs-node's native binding (see its binding/tfjs_binding.cc). */
 export interface TfBinding {

@@ -8,14 +8,11 @@
  * tfjs-node runs them by name like any TensorFlow kernel. Whether the engine uses
  * them is decided in fused-lstm.ts.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tf } from '../tf';
+import { nativeAddonPath } from './native-path';
 
 export const STUDIO_KERNELS_FILE = 'lstm_studio_kernels.node';
-const BUILD_DIR = ['src-main', 'native', 'kernels', 'build', 'Release'];
 
 export interface StudioKernels {
   /** The op names to run. */
@@ -33,34 +30,12 @@ export interface StudioKernels {
 export type StudioKernelsLoad =
   { ok: true; kernels: StudioKernels } | { ok: false; reason: string };
 
-/**
- * Where the library is: `LSTM_STUDIO_KERNELS_PATH`, else beside the packaged app's
- * resources (`native/`), else the source tree's build folder, found by walking up from
- * this module (src-main/engine/kernels/ in development, out/main/ when bundled).
- */
-export function studioKernelsPath(): string | null {
-  const explicit = process.env.LSTM_STUDIO_KERNELS_PATH;
-  if (explicit) return explicit;
-  const resources = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath;
-  if (resources) {
-    const packaged = join(resources, 'native', STUDIO_KERNELS_FILE);
-    if (existsSync(packaged)) return packaged;
-  }
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, ...BUILD_DIR, STUDIO_KERNELS_FILE);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return null;
-}
-
 let loaded: StudioKernelsLoad | null = null;
 
 /** Loads the library once per process (TensorFlow first, so the ops land in its registry). */
 export function loadStudioKernels(): StudioKernelsLoad {
   if (loaded) return loaded;
-  const path = studioKernelsPath();
+  const path = nativeAddonPath(STUDIO_KERNELS_FILE);
   if (!path) {
     loaded = { ok: false, reason: 'not built (npm install builds them; a C++ compiler is needed)' };
     return loaded;

@@ -4,6 +4,10 @@
   },
   "targets": [
     {
+      "target_name": "lstm_studio_stdio",
+      "sources": ["stdio_guard.c"]
+    },
+    {
       "target_name": "lstm_studio_kernels",
       "sources": ["lstm_kernels.cc"],
       "include_dirs": ["<(tfjs_deps)/include"],
