@@ -105,6 +105,8 @@ export class TrainingSession {
   private readonly cursor: BatchCursor;
   private readonly history: MetricsHistory;
   private readonly checkpointWriter?: CheckpointWriter;
+  /** The step of the last checkpoint written, while nothing has changed since (else −1). */
+  private checkpointedStep = -1;
   private rng: Rng;
   private currentStep: number;
   private bestValidation: { step: number; bitsPerChar: number } | null;
@@ -497,6 +499,7 @@ export class TrainingSession {
   /** Reads the interval's loss, runs validation, records history and emits events. */
   private summary(): void {
     const step = this.currentStep;
+    this.checkpointedStep = -1; // the history a checkpoint would hold is about to change
     const { sum, steps } = this.readLoss();
     this.lossCarried = 0;
     this.lossSteps = 0;
@@ -588,11 +591,15 @@ export class TrainingSession {
 
   private async writeCheckpoint(reason: CheckpointReason): Promise<void> {
     if (!this.checkpointWriter) return;
+    // A run that ends (or stops) right after an interval checkpoint has nothing new to save.
+    if ((reason === 'final' || reason === 'stop') && this.checkpointedStep === this.currentStep)
+      return;
     const best =
       this.bestValidation !== null &&
       this.lastValidation !== null &&
       this.bestValidation.step === this.currentStep;
     const path = await this.checkpointWriter(this.snapshot(), { reason, best });
+    this.checkpointedStep = this.currentStep;
     this.emit('checkpoint', { step: this.currentStep, path, best });
   }
 

@@ -186,6 +186,24 @@ describe('TrainingSession', () => {
     session.dispose();
   });
 
+  it('writes no second checkpoint when the run ends on an interval checkpoint', async () => {
+    const checkpoints: { reason: string; step: number }[] = [];
+    const session = TrainingSession.create({
+      corpus,
+      config: tiny({ training: { steps: 40, checkpointEvery: 20 } }),
+      checkpoint: async (snapshot, info) => {
+        checkpoints.push({ reason: info.reason, step: snapshot.step });
+        return `/tmp/ckpt-${snapshot.step}`;
+      },
+    });
+    await session.run();
+    expect(checkpoints).toEqual([
+      { reason: 'interval', step: 20 },
+      { reason: 'interval', step: 40 },
+    ]);
+    session.dispose();
+  });
+
   it('emits progress, validation with the best so far, samples, checkpoints and states', async () => {
     const events: string[] = [];
     const checkpoints: { reason: string; step: number }[] = [];
