@@ -10,7 +10,8 @@ import type { Corpus, CorpusProgress } from './types';
 
 export { BatchCursor } from './batches';
 export { UNKNOWN_SYMBOL_CANDIDATES, corpusFingerprint } from './corpus-builder';
-export { formatBytes, loadCorpus } from './load';
+export { loadCorpus } from './load';
+export { formatBytes } from '../protocol/format';
 export { sampleCorpusPath } from './sample';
 export { computeSplits } from './splits';
 export {

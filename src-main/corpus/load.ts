@@ -22,22 +22,11 @@ import {
   type CorpusLoadOptions,
   type CorpusProgress,
 } from './types';
+import { formatBytes } from '../protocol/format';
 import { METHOD_NAMES, ZipArchive, type ZipEntry } from './zip-reader';
 
 const READ_CHUNK = 1 << 20;
 const INFLATE_CHUNK = 1 << 16;
-
-/** Shows a byte count the way the limits are usually set. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
-}
 
 /**
  * Why a name is skipped without reading it: the clutter archivers and file managers add.

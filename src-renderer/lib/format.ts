@@ -7,18 +7,8 @@ export function formatInteger(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** 1536 → "1.5 KB"; powers of 1024, one decimal below 10. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
+/** Byte counts: the one convention of src-main/protocol/format.ts (1536 → "1.5 KiB"). */
+export { formatBytes } from '../../src-main/protocol/format';
 
 /** Seconds → "42 s", "3 min 5 s", "2 h 07 min"; "—" when unknown. */
 export function formatDuration(seconds: number): string {

@@ -31,8 +31,9 @@ describe('readableMessage', () => {
 describe('format', () => {
   test('bytes, durations, numbers', () => {
     expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(100 * 1024 * 1024)).toBe('100 MB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(1024 * 1024)).toBe('1 MiB');
+    expect(formatBytes(100 * 1024 * 1024)).toBe('100 MiB');
     expect(formatDuration(42)).toBe('42 s');
     expect(formatDuration(185)).toBe('3 min 5 s');
     expect(formatDuration(7620)).toBe('2 h 07 min');
