@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Corpus } from '../corpus';
 import type { RunConfig } from '../protocol/types';
+import type { LstmKernelNames } from '../engine/kernels/fused-lstm';
 import { defaultRunConfig, estimate } from '../engine/presets';
 
 const SECTIONS = ['speed', 'large', 'generation', 'corpus', 'quality'] as const;
@@ -129,10 +130,16 @@ async function engineStepFunction(
   config: RunConfig,
   steps: number,
   warmup: number,
+  kernels?: LstmKernelNames,
 ): Promise<number> {
   const { benchTrainingSteps } = await import('../engine');
-  return benchTrainingSteps({ corpus, config: quiet(config, steps + warmup), steps, warmup })
-    .stepsPerSec;
+  return benchTrainingSteps({
+    corpus,
+    config: quiet(config, steps + warmup),
+    steps,
+    warmup,
+    kernels,
+  }).stepsPerSec;
 }
 
 /**
@@ -222,6 +229,12 @@ async function speedSection(args: Args): Promise<SpeedResult> {
   let baseline = 0;
   let stepFunction = 0;
   let runLoop = 0;
+  // When the engine runs LSTM Studio's kernels, TensorFlow's own pair is measured beside
+  // them in the same rounds, for comparison (the target is judged on the engine as it runs).
+  const { lstmKernelNames, TENSORFLOW_NAMES } = await import('../engine/kernels/fused-lstm');
+  const chosen = lstmKernelNames();
+  const compareTensorFlow = chosen.source === 'lstm-studio';
+  let tensorflowPair = 0;
   for (let round = 0; round < rounds; round++) {
     baseline = Math.max(
       baseline,
@@ -232,6 +245,11 @@ async function speedSection(args: Args): Promise<SpeedResult> {
       await engineStepFunction(corpus, defaultRunConfig(), engineSteps, 50),
     );
     runLoop = Math.max(runLoop, await engineRunLoop(corpus, defaultRunConfig(), engineSteps, 50));
+    if (compareTensorFlow)
+      tensorflowPair = Math.max(
+        tensorflowPair,
+        await engineStepFunction(corpus, defaultRunConfig(), engineSteps, 50, TENSORFLOW_NAMES),
+      );
   }
   const ratio = (value: number): string => `${fixed(value / baseline)}×`;
   print('## Training speed, seed configuration (1×64, one-hot, batch 64, 10 unrollings, SGD)');
@@ -247,7 +265,7 @@ async function speedSection(args: Args): Promise<SpeedResult> {
           baselineSteps,
         ],
         [
-          'engine step function (fused kernels, no summaries)',
+          `engine step function (${chosen.description}, no summaries)`,
           fixed(stepFunction),
           ratio(stepFunction),
           engineSteps,
@@ -258,6 +276,16 @@ async function speedSection(args: Args): Promise<SpeedResult> {
           ratio(runLoop),
           engineSteps,
         ],
+        ...(compareTensorFlow
+          ? [
+              [
+                "for comparison: the step function on TensorFlow's BlockLSTM pair",
+                fixed(tensorflowPair),
+                ratio(tensorflowPair),
+                engineSteps,
+              ],
+            ]
+          : []),
       ],
     ),
   );

@@ -7,6 +7,7 @@
 import type { Corpus } from '../corpus/types';
 import type { RunConfig } from '../protocol/types';
 import { Generator } from './generator';
+import type { LstmKernelNames } from './kernels/fused-lstm';
 import { TrainingSession } from './training-session';
 
 export interface TrainingBench {
@@ -24,8 +25,14 @@ export function benchTrainingSteps(args: {
   config: RunConfig;
   steps: number;
   warmup?: number;
+  /** A fused kernel pair other than the engine's choice. */
+  kernels?: LstmKernelNames;
 }): TrainingBench {
-  const session = TrainingSession.create({ corpus: args.corpus, config: args.config });
+  const session = TrainingSession.create({
+    corpus: args.corpus,
+    config: args.config,
+    kernels: args.kernels,
+  });
   try {
     session.trainSteps(args.warmup ?? 20);
     session.meanLossSinceSummary();

@@ -21,7 +21,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { ModelConfig, WeightInit } from '../protocol/types';
-import { FusedLstm, fusedKernelsAvailable } from './kernels/fused-lstm';
+import { FusedLstm, fusedKernelsAvailable, type LstmKernelNames } from './kernels/fused-lstm';
 import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/lstm-types';
 import { Ops } from './kernels/ops';
 import { ReferenceLstm } from './kernels/reference-lstm';
@@ -43,11 +43,18 @@ export interface EngineContext {
   lstm: LstmKernels;
 }
 
-/** A context on the fused kernels when this TensorFlow has them, else on the reference. */
-export function createContext(options: { reference?: boolean } = {}): EngineContext {
+/**
+ * A context on the fused kernels when this TensorFlow has them (the engine's choice of pair,
+ * or `kernels`), else on the reference.
+ */
+export function createContext(
+  options: { reference?: boolean; kernels?: LstmKernelNames } = {},
+): EngineContext {
   const ops = new Ops();
   const lstm =
-    !options.reference && fusedKernelsAvailable() ? new FusedLstm(ops) : new ReferenceLstm();
+    !options.reference && fusedKernelsAvailable()
+      ? new FusedLstm(ops, options.kernels)
+      : new ReferenceLstm();
   return { ops, lstm };
 }
 

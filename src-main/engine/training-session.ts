@@ -43,7 +43,7 @@ import {
   zeroState,
 } from './model';
 import { FastSgdStep } from './fast-step';
-import { FusedLstm } from './kernels/fused-lstm';
+import { FusedLstm, type LstmKernelNames } from './kernels/fused-lstm';
 import { Optimizer } from './optimizer';
 import { Rng, mixSeed } from './rng';
 import { sampleId, softmaxInto } from './sampling';
@@ -145,6 +145,7 @@ export class TrainingSession {
     context?: EngineContext;
     general?: boolean;
     reference?: boolean;
+    kernels?: LstmKernelNames;
   }) {
     const { corpus, snapshot } = args;
     this.corpus = corpus;
@@ -174,7 +175,8 @@ export class TrainingSession {
         `the training text (${trainEnd - trainStart} characters) is too short for batches of ${training.batchSize} × ${training.unrollings + 1}`,
       );
     }
-    this.context = args.context ?? createContext({ reference: args.reference });
+    this.context =
+      args.context ?? createContext({ reference: args.reference, kernels: args.kernels });
     try {
       if (snapshot) {
         const difference = vocabularyDifference(snapshot.vocabulary, corpus.report.vocabulary);
@@ -273,6 +275,8 @@ export class TrainingSession {
     general?: boolean;
     /** Use the plain-tfjs reference LSTM instead of the fused kernels; for tests (slow). */
     reference?: boolean;
+    /** A fused kernel pair other than the engine's choice (kernels/fused-lstm.ts); for the bench. */
+    kernels?: LstmKernelNames;
   }): TrainingSession {
     return new TrainingSession(args);
   }
