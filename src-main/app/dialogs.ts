@@ -40,8 +40,15 @@ export const desktopShell: ShellHandlers = {
         properties: ['openFile'],
       });
     }
-    // A single dialog can pick files and folders only on macOS; elsewhere folders are
-    // opened by dropping them onto the window.
+    if (purpose === 'corpus-folder') {
+      return showOpen(window, {
+        title: 'Open Corpus Folder',
+        buttonLabel: 'Open Folder',
+        properties: ['openDirectory'],
+      });
+    }
+    // A single dialog can pick files and folders only on macOS; elsewhere folders come
+    // from File › Open Corpus Folder… or a drop onto the window.
     const properties: OpenDialogOptions['properties'] =
       process.platform === 'darwin' ? ['openFile', 'openDirectory'] : ['openFile'];
     return showOpen(window, { title: 'Open Corpus', filters: CORPUS_FILTERS, properties });

@@ -16,7 +16,7 @@ import { isTrustedRendererUrl, type RendererLocation } from './security';
 export interface ShellHandlers {
   chooseOpenPath(
     window: BrowserWindow | null,
-    purpose: 'corpus' | 'model',
+    purpose: 'corpus' | 'corpus-folder' | 'model',
   ): Promise<FileRef | null>;
   chooseSavePath(
     window: BrowserWindow | null,
@@ -108,7 +108,7 @@ export function registerIpc(options: IpcOptions): () => void {
   }
   register(
     SHELL_CHANNELS.chooseOpenPath,
-    z.tuple([z.enum(['corpus', 'model'])]),
+    z.tuple([z.enum(['corpus', 'corpus-folder', 'model'])]),
     (event, purpose) => shell.chooseOpenPath(windowOf(event), purpose),
   );
   register(

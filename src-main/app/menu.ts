@@ -46,6 +46,7 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
       label: '&File',
       submenu: [
         item('Open Corpus…', 'open-corpus', 'CmdOrCtrl+O'),
+        item('Open Corpus Folder…', 'open-corpus-folder'),
         item('Open Sample Corpus', 'open-sample-corpus'),
         { type: 'separator' },
         item('Open Model…', 'open-model', 'CmdOrCtrl+Shift+O'),

@@ -153,6 +153,7 @@ export function methodName(channel: CommandName): string {
 /** Commands the desktop menu (or its keyboard shortcuts) sends to the renderer. */
 export type MenuCommand =
   | 'open-corpus'
+  | 'open-corpus-folder'
   | 'open-sample-corpus'
   | 'open-model'
   | 'save-model'
@@ -175,7 +176,8 @@ export interface ShellApi {
    */
   fileRef(file: File): Promise<FileRef>;
   /** Asks where to open from (desktop: native dialog; browser: null → use the file control). */
-  chooseOpenPath(purpose: 'corpus' | 'model'): Promise<FileRef | null>;
+  /** 'corpus-folder' picks a folder (on Windows and Linux one dialog cannot pick both). */
+  chooseOpenPath(purpose: 'corpus' | 'corpus-folder' | 'model'): Promise<FileRef | null>;
   /**
    * Asks where to save. Desktop: native save dialog. Browser: a path in the server's
    * models folder derived from `suggestedName`.

@@ -203,6 +203,14 @@ export class Studio {
     if (this.engineStatus === 'crashed') this.engineStatus = 'ready';
   }
 
+  /** Opens the corpus a native dialog picks; false when there is no dialog or it was cancelled. */
+  private async openCorpusWithDialog(purpose: 'corpus' | 'corpus-folder'): Promise<boolean> {
+    const ref = await this.bridge.shell.chooseOpenPath(purpose);
+    if (!ref) return false;
+    await this.corpus.openRef(ref, ref.path.split(/[\\/]/).pop() ?? ref.path);
+    return true;
+  }
+
   /** Desktop menu commands: the same actions the buttons trigger. */
   async handleMenu(command: MenuCommand, pickers: FilePickers): Promise<void> {
     if (typeof command === 'object') {
@@ -210,12 +218,12 @@ export class Studio {
       return;
     }
     switch (command) {
-      case 'open-corpus': {
-        const ref = await this.bridge.shell.chooseOpenPath('corpus');
-        if (ref) await this.corpus.openRef(ref, ref.path.split(/[\\/]/).pop() ?? ref.path);
-        else pickers.corpus();
+      case 'open-corpus':
+        if (!(await this.openCorpusWithDialog('corpus'))) pickers.corpus();
         break;
-      }
+      case 'open-corpus-folder':
+        await this.openCorpusWithDialog('corpus-folder');
+        break;
       case 'open-sample-corpus':
         await this.corpus.openSample();
         break;

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => import('../mocks/electron'));
 import {
   BrowserWindow,
+  answers,
   invokeEvent,
   ipcMain,
   recorded,
@@ -123,6 +124,27 @@ describe('IPC handlers', () => {
       expect(reply.error.message.slice(0, prefix.length)).toBe(prefix);
     }
     expect(requests).toEqual([]);
+  });
+
+  it('opens a corpus folder through a folder dialog (one dialog cannot pick both off macOS)', async () => {
+    setup();
+    answers.open = { canceled: false, filePaths: ['/home/me/books'] };
+    const reply = await ipcMain.invoke(
+      SHELL_CHANNELS.chooseOpenPath,
+      invokeEvent(OURS),
+      'corpus-folder',
+    );
+    expect(reply).toEqual({ ok: true, payload: { path: '/home/me/books' } });
+    expect(recorded.messageBoxes).toEqual([
+      {
+        kind: 'open',
+        options: {
+          title: 'Open Corpus Folder',
+          buttonLabel: 'Open Folder',
+          properties: ['openDirectory'],
+        },
+      },
+    ]);
   });
 
   it('opens only http(s) links externally, after parsing them', async () => {

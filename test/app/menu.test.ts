@@ -47,6 +47,7 @@ describe('native menu', () => {
     });
     const expected: Array<[string, MenuCommand, string | undefined]> = [
       ['Open Corpus…', 'open-corpus', 'CmdOrCtrl+O'],
+      ['Open Corpus Folder…', 'open-corpus-folder', undefined],
       ['Open Sample Corpus', 'open-sample-corpus', undefined],
       ['Open Model…', 'open-model', 'CmdOrCtrl+Shift+O'],
       ['Save Model', 'save-model', 'CmdOrCtrl+S'],

@@ -264,6 +264,16 @@ describe('Studio', () => {
     await studio.handleMenu('open-sample-corpus', pickers);
     await studio.handleMenu({ openRecent: '/models/a.lstm' }, pickers);
     expect(picked).toEqual(['corpus', 'model']);
+    // A folder from the desktop's folder dialog opens like a file; without a dialog
+    // (browser mode) the command does nothing.
+    const purposes: string[] = [];
+    bridge.shell.chooseOpenPath = async (purpose) => {
+      purposes.push(purpose);
+      return purpose === 'corpus-folder' ? { path: '/home/me/books' } : null;
+    };
+    await studio.handleMenu('open-corpus-folder', pickers);
+    expect(purposes).toEqual(['corpus-folder']);
+    expect(bridge.callsTo('corpus:open')).toMatchObject([{ file: { path: '/home/me/books' } }]);
     expect(bridge.callsTo('corpus:openSample')).toHaveLength(1);
     expect(bridge.callsTo('model:open')).toEqual([{ file: { path: '/models/a.lstm' } }]);
   });
