@@ -1,5 +1,5 @@
 /**
- * The engine process's main. It loads tfjs-node once, then serves wire messages from its
+ * The engine process's main. It loads tfjs-node once (through tf.ts), then serves wire messages from its
  * parent: Electron main (a utilityProcess, talking over `process.parentPort`) or a Node
  * host (a child_process.fork, talking over `process.send`). Everything else lives in
  * EngineService; this file is only the two transport adapters and the process lifecycle.
@@ -57,8 +57,9 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(argument('--data-dir') ?? path.join(os.homedir(), '.lstm-studio'));
   try {
     // Loaded once, up front: the first command should not pay for it, and a missing
-    // native library should be reported as the reason the engine is not ready.
-    await import('@tensorflow/tfjs-node');
+    // native library should be reported as the reason the engine is not ready. Through
+    // tf.ts, so its thread settings apply and TensorFlow's load-time notices are filtered.
+    await import('./tf');
   } catch (error) {
     transport.send({
       kind: 'event',
