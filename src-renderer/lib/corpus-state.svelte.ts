@@ -38,6 +38,29 @@ export function splitSize(kind: SplitKind, value: number | null, what: string): 
   return { chars: value };
 }
 
+/**
+ * The vocabulary limits as the engine takes them (protocol CorpusOptions): symbols seen
+ * fewer than `minFrequency` times, and all but the `maxVocabulary` − 1 most frequent when
+ * there are more, become the unknown symbol. Empty fields mean no limit.
+ */
+export function vocabularyLimits(
+  minFrequency: number | null,
+  maxVocabulary: number | null,
+): { minFrequency?: number; maxVocabulary?: number } | string {
+  const limits: { minFrequency?: number; maxVocabulary?: number } = {};
+  if (minFrequency !== null) {
+    if (!Number.isInteger(minFrequency) || minFrequency < 1 || minFrequency > 1e9)
+      return 'The minimum count must be a whole number from 1 to 1,000,000,000';
+    if (minFrequency > 1) limits.minFrequency = minFrequency;
+  }
+  if (maxVocabulary !== null) {
+    if (!Number.isInteger(maxVocabulary) || maxVocabulary < 2 || maxVocabulary > 1_114_112)
+      return 'The vocabulary size must be a whole number from 2 to 1,114,112 symbols';
+    limits.maxVocabulary = maxVocabulary;
+  }
+  return limits;
+}
+
 type Source = { kind: 'file'; ref: FileRef; name: string } | { kind: 'sample' };
 
 export class CorpusState {
@@ -47,6 +70,10 @@ export class CorpusState {
   testEnabled = $state(false);
   testKind = $state<SplitKind>('fraction');
   testValue = $state<number | null>(0.05);
+  /** Symbols seen fewer times become the unknown symbol (null or 1: keep every symbol). */
+  minFrequency = $state<number | null>(null);
+  /** At most this many symbols, the unknown one included (null: no limit). */
+  maxVocabulary = $state<number | null>(null);
   loading = $state(false);
   /** Bytes read so far while a corpus is being read. */
   progress = $state.raw<{ bytesRead: number; totalBytes: number } | null>(null);
@@ -63,17 +90,25 @@ export class CorpusState {
   readonly test = $derived(
     this.testEnabled ? splitSize(this.testKind, this.testValue, 'The test split') : undefined,
   );
+  readonly limits = $derived(vocabularyLimits(this.minFrequency, this.maxVocabulary));
   /** Why the options cannot be used, or null. */
   readonly optionsProblem = $derived.by(() => {
     if (typeof this.validation === 'string') return this.validation;
     if (typeof this.test === 'string') return this.test;
+    if (typeof this.limits === 'string') return this.limits;
     return null;
   });
   readonly options = $derived.by((): CorpusOptions | null => {
-    if (typeof this.validation === 'string' || typeof this.test === 'string') return null;
+    if (
+      typeof this.validation === 'string' ||
+      typeof this.test === 'string' ||
+      typeof this.limits === 'string'
+    )
+      return null;
     const options: CorpusOptions = {
       normalisation: this.normalisation,
       validation: this.validation,
+      ...this.limits,
     };
     if (this.test) options.test = this.test;
     return options;

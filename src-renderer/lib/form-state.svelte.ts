@@ -27,7 +27,12 @@ type Num = number | null;
 
 export interface FormFields {
   layerCount: Num;
+  /** Units of every layer, unless `perLayerUnits`. */
   units: Num;
+  /** Each layer its own size (`layerUnits`, first `layerCount` entries). */
+  perLayerUnits: boolean;
+  /** Units per layer, always four entries (one per possible layer). */
+  layerUnits: Num[];
   input: 'one-hot' | 'embedding';
   embeddingSize: Num;
   dropout: Num;
@@ -82,13 +87,25 @@ export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
   'schedule.minLearningRate': 'minLearningRate',
 };
 
-/** A RunConfig → the form's fields (layers shown as a count and one size: presets are uniform). */
+/** The most layers a model may have (FIELD_BOUNDS['model.layers'].max). */
+const MAX_LAYERS = 4;
+
+/**
+ * A RunConfig → the form's fields: layers as a count and one size, or one size per layer
+ * when they differ.
+ */
 export function fieldsFromConfig(config: RunConfig): FormFields {
   const { model, training } = config;
   const schedule = training.schedule;
+  const first = model.layers[0] ?? 64;
   return {
     layerCount: model.layers.length,
-    units: model.layers[0] ?? 64,
+    units: first,
+    perLayerUnits: model.layers.some((units) => units !== first),
+    layerUnits: Array.from(
+      { length: MAX_LAYERS },
+      (_, l) => model.layers[l] ?? model.layers.at(-1) ?? first,
+    ),
     input: model.input,
     embeddingSize: model.embeddingSize,
     dropout: model.dropout,
@@ -123,9 +140,11 @@ export function configFromFields(fields: FormFields): RunConfig {
   const n = (value: Num): number => (typeof value === 'number' ? value : Number.NaN);
   const layerCount = n(fields.layerCount);
   const layers =
-    Number.isInteger(layerCount) && layerCount >= 1 && layerCount <= 4
-      ? Array.from({ length: layerCount }, () => n(fields.units))
-      : [n(fields.units)];
+    Number.isInteger(layerCount) && layerCount >= 1 && layerCount <= MAX_LAYERS
+      ? Array.from({ length: layerCount }, (_, l) =>
+          n(fields.perLayerUnits ? fields.layerUnits[l] : fields.units),
+        )
+      : [n(fields.perLayerUnits ? fields.layerUnits[0] : fields.units)];
   let schedule: Schedule;
   if (fields.scheduleKind === 'exponential') {
     schedule = {
@@ -197,6 +216,7 @@ function activePaths(fields: FormFields): FieldPath[] {
     if (path === 'schedule.decayRate' || path === 'schedule.decaySteps')
       return fields.scheduleKind === 'exponential';
     if (path === 'schedule.minLearningRate') return fields.scheduleKind === 'cosine';
+    if (path === 'model.units') return !fields.perLayerUnits; // checked per layer instead
     return true;
   });
 }
@@ -215,6 +235,23 @@ export class FormState {
   private estimateSequence = 0;
 
   readonly config = $derived(configFromFields(this.fields));
+  /** Switches between one size for every layer and one per layer, keeping the sizes shown. */
+  setPerLayerUnits(on: boolean): void {
+    if (on === this.fields.perLayerUnits) return;
+    if (on) this.fields.layerUnits = this.fields.layerUnits.map(() => this.fields.units);
+    else this.fields.units = this.fields.layerUnits[0];
+    this.fields.perLayerUnits = on;
+  }
+
+  /** With one size per layer: each shown layer's problem, or null. */
+  readonly layerProblems = $derived.by((): (string | null)[] => {
+    const count = this.fields.layerCount;
+    if (!this.fields.perLayerUnits || typeof count !== 'number') return [];
+    const shown = Math.max(0, Math.min(MAX_LAYERS, Math.floor(count)));
+    return this.fields.layerUnits
+      .slice(0, shown)
+      .map((units) => fieldProblem('model.units', units));
+  });
   /** Inline problem per shown field. */
   readonly problems = $derived.by(() => {
     const problems: Partial<Record<FieldPath, string>> = {};
@@ -222,6 +259,8 @@ export class FormState {
       const problem = fieldProblem(path, this.fields[FIELD_OF[path]] as Num);
       if (problem) problems[path] = problem;
     }
+    const layer = this.layerProblems.findIndex((problem) => problem !== null);
+    if (layer >= 0) problems['model.units'] = `layer ${layer + 1}: ${this.layerProblems[layer]}`;
     return problems;
   });
   /** Every reason the configuration cannot train, as sentences; [] when it can. */

@@ -7,8 +7,18 @@ import {
   safeFileName,
   visibleSymbol,
 } from '../../src-renderer/lib/format';
-import { splitSize, topSymbols } from '../../src-renderer/lib/corpus-state.svelte';
-import { describeBounds, fieldProblem } from '../../src-renderer/lib/form-state.svelte';
+import {
+  splitSize,
+  topSymbols,
+  vocabularyLimits,
+} from '../../src-renderer/lib/corpus-state.svelte';
+import {
+  configFromFields,
+  describeBounds,
+  fieldProblem,
+  fieldsFromConfig,
+} from '../../src-renderer/lib/form-state.svelte';
+import { defaultRunConfig } from '../../src-main/engine/presets';
 import { generateOptionProblems } from '../../src-renderer/lib/generator-state.svelte';
 import { suggestedModelName } from '../../src-renderer/lib/models-state.svelte';
 import { FIELD_BOUNDS } from '../../src-main/engine/presets';
@@ -58,6 +68,31 @@ describe('corpus helpers', () => {
     ]);
     expect(topSymbols(null, 3)).toEqual([]);
   });
+  test('layers of different sizes survive the form both ways', () => {
+    const config = defaultRunConfig();
+    config.model.layers = [128, 64, 32];
+    const fields = fieldsFromConfig(config);
+    expect(fields.perLayerUnits).toBe(true);
+    expect(fields.layerUnits).toEqual([128, 64, 32, 32]);
+    expect(configFromFields(fields).model.layers).toEqual([128, 64, 32]);
+    config.model.layers = [96, 96];
+    const uniform = fieldsFromConfig(config);
+    expect(uniform.perLayerUnits).toBe(false);
+    expect(configFromFields({ ...uniform, layerCount: 3 }).model.layers).toEqual([96, 96, 96]);
+  });
+
+  test('vocabularyLimits sends only the limits that limit something', () => {
+    expect(vocabularyLimits(null, null)).toEqual({});
+    expect(vocabularyLimits(1, null)).toEqual({});
+    expect(vocabularyLimits(3, 60)).toEqual({ minFrequency: 3, maxVocabulary: 60 });
+    expect(vocabularyLimits(0, null)).toBe(
+      'The minimum count must be a whole number from 1 to 1,000,000,000',
+    );
+    expect(vocabularyLimits(null, 1.5)).toBe(
+      'The vocabulary size must be a whole number from 2 to 1,114,112 symbols',
+    );
+  });
+
   test('splitSize checks fractions and character counts', () => {
     expect(splitSize('fraction', 0.1, 'The validation split')).toEqual({ fraction: 0.1 });
     expect(splitSize('fraction', 0.7, 'The validation split')).toBe(

@@ -50,6 +50,39 @@ describe('Studio', () => {
     // Changing the normalisation afterwards offers to read the corpus again.
     studio.corpus.normalisation = 'lowercase';
     expect(studio.corpus.optionsChanged).toBe(true);
+    // So do vocabulary limits, which reach the engine as CorpusOptions.
+    studio.corpus.normalisation = 'keep';
+    expect(studio.corpus.optionsChanged).toBe(false);
+    studio.corpus.maxVocabulary = 40;
+    studio.corpus.minFrequency = 2;
+    expect(studio.corpus.optionsChanged).toBe(true);
+    expect(studio.corpus.options).toEqual({
+      normalisation: 'keep',
+      validation: { fraction: 0.05 },
+      minFrequency: 2,
+      maxVocabulary: 40,
+    });
+    studio.corpus.maxVocabulary = 1;
+    expect(studio.corpus.optionsProblem).toMatch(/^The vocabulary size must be/);
+  });
+
+  test('each layer can have its own size, checked per layer', async () => {
+    const { studio } = await studioWithCorpus();
+    const form = studio.form;
+    form.fields.layerCount = 3;
+    form.fields.units = 80;
+    form.setPerLayerUnits(true);
+    expect(form.fields.layerUnits.slice(0, 3)).toEqual([80, 80, 80]);
+    form.fields.layerUnits[1] = 40;
+    expect(form.config.model.layers).toEqual([80, 40, 80]);
+    form.fields.layerUnits[2] = 0;
+    expect(form.layerProblems).toEqual([null, null, 'Must be 1 to 2,048 units']);
+    expect(form.problems['model.units']).toBe('layer 3: Must be 1 to 2,048 units');
+    expect(studio.startBlocker).toBe('Units per layer: layer 3: Must be 1 to 2,048 units');
+    form.setPerLayerUnits(false);
+    expect(form.fields.units).toBe(80);
+    expect(form.config.model.layers).toEqual([80, 80, 80]);
+    expect(form.problems['model.units']).toBeUndefined();
   });
 
   test('an invalid field blocks Start with its reason', async () => {
