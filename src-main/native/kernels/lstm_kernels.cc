@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -88,10 +89,15 @@ struct Math {
 #define LSTM_STUDIO_MATH(ns, label) \
   Math { label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::exp_all, ns::axpy_into, ns::cell_forward, ns::cell_backward }
 
+// The widest instruction set the CPU has, or a narrower one named by
+// LSTM_STUDIO_KERNEL_ISA (avx2 or baseline; for tests of the other code paths).
 Math choose_math() {
+  const char* forced = std::getenv("LSTM_STUDIO_KERNEL_ISA");
+  const std::string cap = forced ? forced : "";
+  if (cap == "baseline") return LSTM_STUDIO_MATH(isa_base, "baseline");
 #ifdef LSTM_STUDIO_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+  if (cap != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx512dq"))
     return LSTM_STUDIO_MATH(isa_avx512, "avx512");
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
