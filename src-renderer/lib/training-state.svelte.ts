@@ -188,10 +188,13 @@ export class TrainingMonitor {
       case 'training:state':
         this.state = training.state;
         this.step = Math.max(this.step, training.step);
+        // A reopened model that trains on is a run again: stopping it says so.
+        if (training.state === 'running') this.origin = 'run';
         break;
       case 'training:done':
         this.step = training.step;
-        this.state = 'finished';
+        // A run ends with done whether it reached its steps or was stopped.
+        this.state = training.step >= this.totalSteps ? 'finished' : 'idle';
         this.best = training.bestValidation ?? this.best;
         this.onFinished({
           runId: training.runId,

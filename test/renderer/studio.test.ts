@@ -236,6 +236,26 @@ describe('Studio', () => {
     expect(studio.compare.runs.map((run) => run.label)).toEqual(['hello-step300.lstm (step 300)']);
   });
 
+  test('a reopened model that trains on and is stopped says it stopped, not that it was opened', async () => {
+    const bridge = new FakeBridge();
+    const studio = new Studio(bridge);
+    await studio.init();
+    await studio.models.openPath(sampleSummary().path!);
+    bridge.emit({ type: 'training:state', runId: 'run-9', state: 'running', step: 300 });
+    expect(studio.training.status).toBe('Training: step 300 of 7,001');
+    bridge.emit({ type: 'training:state', runId: 'run-9', state: 'idle', step: 340 });
+    expect(studio.training.status).toBe('Stopped at step 340');
+    // The run's done event follows; a run that stopped short of its steps is not finished.
+    bridge.emit({
+      type: 'training:done',
+      runId: 'run-9',
+      step: 340,
+      trainSeconds: 1,
+      bestValidation: null,
+    });
+    expect(studio.training.status).toBe('Stopped at step 340');
+  });
+
   test('saving asks the shell for a path, then offers the download in browser mode', async () => {
     const { studio, bridge } = await studioWithCorpus();
     studio.form.fields.steps = 200;
