@@ -1,9 +1,17 @@
 /**
  * The whole app in real headless Chromium against browser mode and the real engine:
  * open a corpus and train; generate, save, reopen and regenerate identically; a hostile
- * corpus shows a readable error.
+ * corpus shows a readable error; a dropped corpus opens; a killed engine comes back and the
+ * run resumes from its last checkpoint.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { launchBrowser, openApp, ROOT, screenshot } from './browser';
 
 const appUrl = inject('appUrl');
+const dataDir = inject('dataDir');
 const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-files-'));
 let browser: Browser;
 
@@ -163,5 +172,94 @@ describe('LSTM Studio in the browser', () => {
     // Nothing was opened: training still asks for a corpus.
     await expect.poll(() => page.getByText('Open a corpus first').count()).toBe(1);
     await screenshot(page, 'e2e-3-hostile-corpus');
+  });
+
+  test('a corpus dropped onto the window opens like a chosen one', async () => {
+    const { page, problems } = await openApp(browser, appUrl);
+    const text = readFileSync(writeTinyCorpus(), 'utf8');
+    await page.getByRole('group', { name: 'Corpus drop zone' }).evaluate((zone, content) => {
+      // In the page: a real DataTransfer holding a File, as a drag from the desktop brings.
+      const page = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: string[], name: string, options: { type: string }) => unknown;
+        DragEvent: new (type: string, init: object) => Event;
+      };
+      const transfer = new page.DataTransfer();
+      transfer.items.add(new page.File([content], 'dropped-corpus.txt', { type: 'text/plain' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        zone.dispatchEvent(
+          new page.DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+      }
+    }, text);
+    await expect
+      .poll(() => page.getByText('dropped-corpus.txt').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('Open a corpus first').count()).toBe(0);
+    await screenshot(page, 'e2e-4-dropped-corpus');
+    expect(problems).toEqual([]);
+  });
+
+  test('a killed engine is restarted and the run resumes from its last checkpoint', async () => {
+    const { page } = await openApp(browser, appUrl);
+    await page.getByLabel('Open corpus').setInputFiles(writeTinyCorpus());
+    await expect
+      .poll(() => page.getByText('tiny-corpus.txt').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await page.getByLabel('Steps', { exact: true }).fill('1000000');
+    await page.locator('summary', { hasText: 'Reporting and checkpoints' }).click();
+    await page.getByLabel('Summary every', { exact: true }).fill('50');
+    await page.getByLabel('Checkpoint every', { exact: true }).fill('200');
+    const start = page.getByRole('button', { name: 'Start training' });
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    await start.click();
+    const checkpoints = page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem');
+    await expect
+      .poll(() => checkpoints.filter({ hasText: /^step \d/ }).count(), { timeout: 60_000 })
+      .toBeGreaterThan(0);
+
+    // SIGKILL the engine process of this server (found by its data folder), mid-run.
+    const engines = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          return command.includes('process-entry') && command.includes(dataDir);
+        } catch {
+          return false;
+        }
+      });
+    expect(engines).toHaveLength(1);
+    process.kill(Number(engines[0]), 'SIGKILL');
+
+    const resume = page.getByRole('button', { name: 'Resume from last checkpoint' });
+    await resume.waitFor({ timeout: 60_000 });
+    // While the engine restarts the banner says so; once it is back, it names the run.
+    const banner = page.getByText(
+      /The engine stopped unexpectedly|The engine is restarting|A run did not finish: .+, step \d/,
+    );
+    expect(await banner.count()).toBeGreaterThan(0);
+    await screenshot(page, 'e2e-5-engine-crashed');
+    await resume.click();
+    const status = page.getByRole('status').filter({ hasText: /^Training: step / });
+    await status.waitFor({ timeout: 60_000 });
+    // It goes on from the checkpoint (a multiple of 200), not from step 0.
+    await expect
+      .poll(
+        async () =>
+          Number(
+            ((await status.textContent()) ?? '').match(/step ([\d,]+)/)?.[1]?.replace(/,/g, ''),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(200);
+    await page
+      .getByRole('region', { name: 'Training' })
+      .getByRole('button', { name: 'Stop' })
+      .click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Stopped at step / })
+      .waitFor({ timeout: 30_000 });
   });
 });
