@@ -1,20 +1,27 @@
 /**
- * The smallest zip that does the job: stored (uncompressed) entries, no zip64, UTF-8
- * names. A `.lstm` file is such a zip, so any unzip tool can open it, and we can read the
+ * The smallest zip that does the job: stored (uncompressed) entries, no zip64 when
+ * writing, UTF-8 names (reading goes through zip/central-directory.ts, zip64 included). A `.lstm` file is such a zip, so any unzip tool can open it, and we can read the
  * manifest without touching the weights. Written by hand (not through a library) because
  * the writer must stream tensors straight from their Float32Arrays into a file descriptor
  * that the caller fsyncs, and the reader must report exactly what is wrong with a file.
  */
 import { crc32, inflateRawSync } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
+import {
+  CENTRAL_HEADER_LENGTH as CENTRAL_HEADER_SIZE,
+  CENTRAL_SIGNATURE as CENTRAL_HEADER,
+  EOCD_LENGTH as END_SIZE,
+  EOCD_SIGNATURE as END_OF_CENTRAL_DIRECTORY,
+  LOCAL_HEADER_LENGTH as LOCAL_HEADER_SIZE,
+  LOCAL_SIGNATURE as LOCAL_HEADER,
+  ZipStructureError,
+  entryDataStart,
+  readCentralDirectory,
+  type CentralDirectory,
+  type ZipProblem,
+} from '../zip/central-directory';
 import type { WritableFile } from './atomic';
 
-const LOCAL_HEADER = 0x04034b50;
-const CENTRAL_HEADER = 0x02014b50;
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
-const LOCAL_HEADER_SIZE = 30;
-const CENTRAL_HEADER_SIZE = 46;
-const END_SIZE = 22;
 /** Bit 11: names are UTF-8. */
 const FLAG_UTF8 = 0x0800;
 /** Zip 2.0: plain stored/deflated entries. */
@@ -146,9 +153,29 @@ async function readExactly(handle: FileHandle, position: number, length: number)
   return buffer;
 }
 
+/** The model file's wording of a structural problem (see model-file.ts for the sentence). */
+function modelZipError(problem: ZipProblem): ZipFormatError {
+  switch (problem.kind) {
+    case 'not-a-zip':
+      return new ZipFormatError('not-a-zip', 'it is not a zip container');
+    case 'truncated':
+      return new ZipFormatError('truncated', 'the zip directory at its end is missing');
+    case 'directory-past-end':
+      return new ZipFormatError('corrupt', 'the zip directory points past the end of the file');
+    case 'split':
+      return new ZipFormatError('unsupported', 'it is one part of a split zip');
+    case 'too-many-entries':
+    case 'zip64-record-missing':
+    case 'directory-damaged':
+    case 'count-mismatch':
+      return new ZipFormatError('corrupt', 'the zip directory is damaged');
+  }
+}
+
 /**
  * Reads the central directory of the zip open in `handle` (of `fileSize` bytes) and
- * locates each entry's data. Reads only the directory and the local headers.
+ * locates each entry's data. Reads only the directory and the local headers. The
+ * directory is parsed by zip/central-directory.ts (zip64 included), as corpora are.
  */
 export async function readZipDirectory(handle: FileHandle, fileSize: number): Promise<ZipEntry[]> {
   if (fileSize < 4) throw new ZipFormatError('not-a-zip', 'the file is empty or too short');
@@ -157,66 +184,34 @@ export async function readZipDirectory(handle: FileHandle, fileSize: number): Pr
   if (!startsLikeZip && head.readUInt32LE(0) !== END_OF_CENTRAL_DIRECTORY) {
     throw new ZipFormatError('not-a-zip', 'it is not a zip container');
   }
-  // The end record sits in the last 22 bytes plus an optional comment of up to 64 KiB.
-  const tailLength = Math.min(fileSize, END_SIZE + 0xffff);
-  const tail = await readExactly(handle, fileSize - tailLength, tailLength);
-  let endAt = -1;
-  for (let i = tail.length - END_SIZE; i >= 0; i -= 1) {
-    if (tail.readUInt32LE(i) === END_OF_CENTRAL_DIRECTORY) {
-      endAt = i;
-      break;
-    }
+  let directory: CentralDirectory;
+  try {
+    directory = await readCentralDirectory(handle, fileSize);
+  } catch (error) {
+    if (error instanceof ZipStructureError) throw modelZipError(error.problem);
+    throw error;
   }
-  if (endAt < 0) {
-    throw new ZipFormatError('truncated', 'the zip directory at its end is missing');
-  }
-  const count = tail.readUInt16LE(endAt + 10);
-  const centralSize = tail.readUInt32LE(endAt + 12);
-  const centralOffset = tail.readUInt32LE(endAt + 16);
-  const endOffset = fileSize - tailLength + endAt;
-  if (centralOffset === MAX_U32 || count === 0xffff) {
-    throw new ZipFormatError('unsupported', 'zip64 archives are not supported');
-  }
-  if (centralOffset + centralSize > endOffset) {
-    throw new ZipFormatError('corrupt', 'the zip directory points past the end of the file');
-  }
-  const directory = await readExactly(handle, centralOffset, centralSize);
   const entries: ZipEntry[] = [];
-  let at = 0;
-  for (let index = 0; index < count; index += 1) {
-    if (
-      at + CENTRAL_HEADER_SIZE > directory.length ||
-      directory.readUInt32LE(at) !== CENTRAL_HEADER
-    ) {
-      throw new ZipFormatError('corrupt', 'the zip directory is damaged');
-    }
-    const method = directory.readUInt16LE(at + 10);
-    const crc = directory.readUInt32LE(at + 16);
-    const compressedSize = directory.readUInt32LE(at + 20);
-    const size = directory.readUInt32LE(at + 24);
-    const nameLength = directory.readUInt16LE(at + 28);
-    const extraLength = directory.readUInt16LE(at + 30);
-    const commentLength = directory.readUInt16LE(at + 32);
-    const localOffset = directory.readUInt32LE(at + 42);
-    const name = directory.toString(
-      'utf8',
-      at + CENTRAL_HEADER_SIZE,
-      at + CENTRAL_HEADER_SIZE + nameLength,
-    );
-    at += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
-    if (localOffset + LOCAL_HEADER_SIZE > centralOffset) {
+  for (const entry of directory.entries) {
+    const { name, localHeaderOffset, compressedSize } = entry;
+    if (localHeaderOffset + LOCAL_HEADER_SIZE > directory.directoryOffset) {
       throw new ZipFormatError('corrupt', `the zip entry ${name} points outside the file`);
     }
-    const local = await readExactly(handle, localOffset, LOCAL_HEADER_SIZE);
-    if (local.readUInt32LE(0) !== LOCAL_HEADER) {
+    const dataOffset = await entryDataStart(handle, localHeaderOffset);
+    if (dataOffset === null) {
       throw new ZipFormatError('corrupt', `the zip entry ${name} has a damaged header`);
     }
-    const dataOffset =
-      localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
-    if (dataOffset + compressedSize > centralOffset) {
+    if (dataOffset + compressedSize > directory.directoryOffset) {
       throw new ZipFormatError('corrupt', `the zip entry ${name} runs past its end`);
     }
-    entries.push({ name, method, crc32: crc, compressedSize, size, dataOffset });
+    entries.push({
+      name,
+      method: entry.method,
+      crc32: entry.crc32,
+      compressedSize,
+      size: entry.declaredSize,
+      dataOffset,
+    });
   }
   return entries;
 }
