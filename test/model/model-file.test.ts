@@ -10,6 +10,7 @@ import { loadModel, readModelSummary, saveModel } from '../../src-main/model';
 import { nodeFileSystem, type AtomicFileSystem } from '../../src-main/model/atomic';
 import type { ModelManifest } from '../../src-main/model/manifest';
 import { readZipDirectory, readZipEntry, writeStoredZip } from '../../src-main/model/zip';
+import { makeZip } from '../corpus/zip-writer';
 import { tinySnapshot } from './fixtures';
 
 let dir: string;
@@ -193,6 +194,36 @@ describe('saveModel / loadModel', () => {
     expect(summary.history.samples).toEqual([{ step: 20, text: 'ab cé\n' }]);
     expect(summary.config).toEqual(tinySnapshot().config);
     await loadError(file);
+  });
+});
+
+describe('loadModel reads model files other tools re-zipped', () => {
+  it('as zip64 (sizes and offsets in zip64 fields, a zip64 end record) and deflated', async () => {
+    const good = path.join(dir, 'to-rezip.lstm');
+    await saveModel(good, tinySnapshot());
+    const { manifest, weights } = await readRaw(good);
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    for (const [name, method] of [
+      ['zip64-stored.lstm', 0],
+      ['zip64-deflated.lstm', 8],
+    ] as const) {
+      const file = path.join(dir, name);
+      await fsp.writeFile(
+        file,
+        makeZip(
+          [
+            { name: 'manifest.json', data: manifestBytes, method },
+            { name: 'weights.bin', data: weights, method },
+          ],
+          { zip64: true },
+        ),
+      );
+      const original = await loadModel(good);
+      const rezipped = await loadModel(file);
+      expect(rezipped.step).toBe(original.step);
+      for (const [key, tensor] of Object.entries(original.tensors))
+        expect(Array.from(rezipped.tensors[key].data), key).toEqual(Array.from(tensor.data));
+    }
   });
 });
 
