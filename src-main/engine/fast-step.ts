@@ -125,6 +125,13 @@ export class FastSgdStep {
     return this.binding.createTensor([this.steps, this.batch, V], this.binding.TF_FLOAT, buffer);
   }
 
+  /** Puts the native handle `id` in place of `params[name]` (same shape), disposing the old tensor. */
+  private replaceParam(params: Params, name: string, id: number): void {
+    const shape = params[name].shape;
+    params[name].dispose();
+    params[name] = this.ops.backend.createOutputTensor({ id, shape, dtype: this.binding.TF_FLOAT });
+  }
+
   private replaceState(state: LayerState[], next: LayerState[]): void {
     for (let l = 0; l < state.length; l++) {
       state[l].c.dispose();
@@ -346,13 +353,7 @@ export class FastSgdStep {
       );
       this.names.forEach((name, i) => {
         this.free(order[i]);
-        const shape = params[name].shape;
-        params[name].dispose();
-        params[name] = backend.createOutputTensor({
-          id: updated[i].id,
-          shape,
-          dtype: this.binding.TF_FLOAT,
-        });
+        this.replaceParam(params, name, updated[i].id);
       });
       this.replaceState(state, nextState);
       return backend.createOutputTensor({
@@ -388,9 +389,7 @@ export class FastSgdStep {
       this.free(order[i]);
       const next = this.exec('Sub', this.attr.none, [idOf(params[name]), delta]);
       this.free(delta);
-      const shape = params[name].shape;
-      params[name].dispose();
-      params[name] = backend.createOutputTensor({ id: next, shape, dtype: this.binding.TF_FLOAT });
+      this.replaceParam(params, name, next);
     });
     if (stepOwned) this.free(step);
 
