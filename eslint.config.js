@@ -34,6 +34,22 @@ export default tseslint.config(
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      // The renderer sees the engine only through the contract: src-main/protocol (its
+      // messages, types and the shared run-config module). tsconfig.web.json enforces the
+      // same by listing only src-main/protocol.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)src-main/(?!protocol(/|$))',
+              message: 'The renderer imports only src-main/protocol (the contract and run-config).',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],

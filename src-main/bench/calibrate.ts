@@ -4,14 +4,18 @@
  * Measures the engine's step function (benchTrainingSteps, best of three rounds) on configurations that span
  * overhead-bound (small, many layers) and arithmetic-bound (wide, long) cases, then fits
  *   seconds per step = a + b·dispatches + F / flopsPerSecond + W / elementwisePerSecond
- * (F and W as documented in engine/estimate.ts) by non-negative least squares on relative
+ * (F and W as documented in protocol/run-config/estimate.ts) by non-negative least squares on relative
  * error, and prints the fitted constants beside the measured and predicted times. The
- * constants in estimate.ts's COST_MODEL were pasted from a run of this script.
+ * constants in run-config/estimate.ts's COST_MODEL were pasted from a run of this script.
  */
 import os from 'node:os';
 import type { RunConfig } from '../protocol/types';
-import { COST_MODEL, costFeatures, secondsPer1000Steps } from '../engine/estimate';
-import { defaultRunConfig } from '../engine/presets';
+import {
+  COST_MODEL,
+  costFeatures,
+  defaultRunConfig,
+  secondsPer1000Steps,
+} from '../protocol/run-config';
 
 interface Case {
   label: string;

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { Corpus } from '../corpus';
 import type { RunConfig } from '../protocol/types';
 import type { LstmKernelNames } from '../engine/kernels/fused-lstm';
-import { defaultRunConfig, estimate } from '../engine/presets';
+import { defaultRunConfig, estimate } from '../protocol/run-config';
 
 const SECTIONS = ['speed', 'large', 'generation', 'corpus', 'quality'] as const;
 type Section = (typeof SECTIONS)[number];

@@ -23,6 +23,4 @@ export {
 export { Generator } from './generator';
 export { engineInfo } from './info';
 export { benchTrainingSteps, benchGeneration } from './bench';
-export { countParameters, parameterShapes } from './model';
 export { learningRateAt } from './schedule';
-export { presets, defaultInputFor, defaultRunConfig, estimate, validateRunConfig } from './presets';

@@ -1,13 +1,10 @@
 /**
  * The character LSTM as plain functions over a parameters object.
  *
- * Parameters are a `Record<name, Tensor>` with the model-file names:
- *   `lstm/{l}/kernel` [in_l + units_l, 4·units_l]   gate blocks i, c, f, o
- *   `lstm/{l}/bias`   [4·units_l]
- *   `embedding`       [V, embeddingSize]            (embedding input only)
- *   `softmax/kernel`  [units_last, V]
- *   `softmax/bias`    [V]
- * where in_0 is V (one-hot) or embeddingSize, and in_l = units_{l−1} above.
+ * Parameters are a `Record<name, Tensor>` with the model-file names and shapes of the one
+ * architecture description, `parameterShapes` in protocol/run-config/architecture.ts
+ * (`lstm/{l}/kernel` [in_l + units_l, 4·units_l] with gate blocks i, c, f, o,
+ * `lstm/{l}/bias`, `embedding`, `softmax/kernel`, `softmax/bias`).
  *
  * Sequences are time-major: ids [T, B], activations [T, B, H], logits [T·B, V] (row t·B + b).
  *
@@ -21,6 +18,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { ModelConfig, WeightInit } from '../protocol/types';
+import { parameterShapes } from '../protocol/run-config/architecture';
 import { FusedLstm, fusedKernelsAvailable, type LstmKernelNames } from './kernels/fused-lstm';
 import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/lstm-types';
 import { Ops } from './kernels/ops';
@@ -61,35 +59,6 @@ export function createContext(
 export function disposeContext(context: EngineContext): void {
   context.lstm.dispose();
   context.ops.dispose();
-}
-
-/** Width of the first layer's input. */
-export function inputWidth(config: ModelConfig, vocabularySize: number): number {
-  return config.input === 'one-hot' ? vocabularySize : config.embeddingSize;
-}
-
-/** Parameter names and shapes, bottom layer first. */
-export function parameterShapes(config: ModelConfig, vocabularySize: number): [string, number[]][] {
-  const shapes: [string, number[]][] = [];
-  let width = inputWidth(config, vocabularySize);
-  config.layers.forEach((units, l) => {
-    shapes.push([`lstm/${l}/kernel`, [width + units, 4 * units]]);
-    shapes.push([`lstm/${l}/bias`, [4 * units]]);
-    width = units;
-  });
-  if (config.input === 'embedding')
-    shapes.push(['embedding', [vocabularySize, config.embeddingSize]]);
-  shapes.push(['softmax/kernel', [width, vocabularySize]]);
-  shapes.push(['softmax/bias', [vocabularySize]]);
-  return shapes;
-}
-
-/** Number of trainable scalars. */
-export function countParameters(config: ModelConfig, vocabularySize: number): number {
-  return parameterShapes(config, vocabularySize).reduce(
-    (n, [, s]) => n + s.reduce((a, b) => a * b, 1),
-    0,
-  );
 }
 
 function initMatrix(shape: number[], init: WeightInit, seed: number): Tensor {

@@ -11,11 +11,13 @@
  * — one Maximum, one Rsqrt, one Mul, no host round trip. SGD folds its learning rate into
  * that same Mul, so its update is one Mul and one Sub per parameter.
  *
- * Slots are stored as `slot/{slot}/{parameter}`: `momentum` (momentum), `m` and `v`
- * (Adam), `ms` (RMSprop).
+ * Slots are stored as `slot/{slot}/{parameter}`, with the slot names of OPTIMIZER_SLOTS
+ * (protocol/run-config/architecture.ts): `momentum` (momentum), `m` and `v` (Adam), `ms`
+ * (RMSprop).
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { OptimizerName } from '../protocol/types';
+import { OPTIMIZER_SLOTS } from '../protocol/run-config/architecture';
 import type { Ops } from './kernels/ops';
 import type { Params } from './model';
 import { tf } from './tf';
@@ -24,20 +26,6 @@ const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
 const RMSPROP_EPSILON = 1e-7;
-
-/** The slot names each optimizer keeps per parameter. */
-export function slotNames(name: OptimizerName): string[] {
-  switch (name) {
-    case 'sgd':
-      return [];
-    case 'momentum':
-      return ['momentum'];
-    case 'adam':
-      return ['m', 'v'];
-    case 'rmsprop':
-      return ['ms'];
-  }
-}
 
 /**
  * The scalar that turns summed raw gradients into the clipped mean gradient, times
@@ -113,7 +101,7 @@ export class Optimizer {
     this.ops = ops;
     this.name = name;
     this.momentum = momentum;
-    for (const slot of slotNames(name)) {
+    for (const slot of OPTIMIZER_SLOTS[name]) {
       for (const [param, value] of Object.entries(params)) {
         const key = `slot/${slot}/${param}`;
         const saved = restore?.slots[key];

@@ -99,7 +99,7 @@ export class EngineService {
       'corpus:openSample': (request) =>
         this.openCorpus({ kind: 'sample', options: request.options }),
       'presets:list': async () => {
-        const { presets } = await import('./presets');
+        const { presets } = await import('../protocol/run-config');
         const corpus = this.corpusReport;
         return {
           presets: presets(
@@ -108,7 +108,7 @@ export class EngineService {
         };
       },
       'presets:estimate': async ({ config }) => {
-        const { estimate, validateRunConfig } = await import('./presets');
+        const { estimate, validateRunConfig } = await import('../protocol/run-config');
         const chars = this.corpusReport?.chars;
         return {
           ...estimate(config, this.vocabularySize()),
@@ -250,7 +250,7 @@ export class EngineService {
     const report = this.corpusReport;
     if (!corpus || !report)
       throw new UsageError('training/no-corpus', 'open a corpus before training');
-    const { validateRunConfig } = await import('./presets');
+    const { validateRunConfig } = await import('../protocol/run-config');
     const problems = validateRunConfig(config, { chars: report.chars });
     if (problems.length > 0) throw new UsageError('training/bad-config', problems[0]);
 

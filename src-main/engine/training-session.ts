@@ -38,10 +38,10 @@ import {
   evaluateIds,
   forwardLogits,
   initParameters,
-  parameterShapes,
   trainingPass,
   zeroState,
 } from './model';
+import { MAX_LAYERS, parameterShapes } from '../protocol/run-config/architecture';
 import { FastSgdStep } from './fast-step';
 import { FusedLstm, type LstmKernelNames } from './kernels/fused-lstm';
 import { Optimizer } from './optimizer';
@@ -162,10 +162,10 @@ export class TrainingSession {
       : args.config;
     this.config = config;
     const { model, training } = config;
-    if (model.layers.length < 1 || model.layers.length > 4) {
+    if (model.layers.length < 1 || model.layers.length > MAX_LAYERS) {
       throw new TrainingError(
         'training/bad-config',
-        `a model has 1 to 4 layers, not ${model.layers.length}`,
+        `a model has 1 to ${MAX_LAYERS} layers, not ${model.layers.length}`,
       );
     }
     const [trainStart, trainEnd] = corpus.report.splits.train;

@@ -4,7 +4,7 @@
  */
 export type { CursorState, StoredTensor, TrainingSnapshot } from './snapshot';
 export { saveModel, loadModel, readModelSummary, modelName } from './model-file';
-export { FORMAT_VERSION, parameterShapes } from './manifest';
+export { FORMAT_VERSION } from './manifest';
 export { assertWritableFolder } from './atomic';
 export type { AtomicFileSystem, AtomicWriteOptions, WritableFile } from './atomic';
 export {

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { ModelFileError } from '../errors';
-import type { ModelConfig, RunConfig } from '../protocol/types';
+import type { RunConfig } from '../protocol/types';
+import { parameterShapes } from '../protocol/run-config/architecture';
 import type { StoredTensor, TrainingSnapshot } from './snapshot';
 
 /** The format this version writes and the newest it reads. */
@@ -124,31 +125,6 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
-/** Input width of LSTM layer `layer`: the one-hot/embedding width, or the layer below. */
-export function layerInputSize(model: ModelConfig, vocabularySize: number, layer: number): number {
-  if (layer > 0) return model.layers[layer - 1];
-  return model.input === 'embedding' ? model.embeddingSize : vocabularySize;
-}
-
-/**
- * The trainable parameters a model with this architecture has, with their shapes:
- * `lstm/{l}/kernel` [in + units, 4·units], `lstm/{l}/bias` [4·units], `embedding`
- * [V, E] (embedding input only), `softmax/kernel` [last units, V], `softmax/bias` [V].
- */
-export function parameterShapes(model: ModelConfig, vocabularySize: number): Map<string, number[]> {
-  const shapes = new Map<string, number[]>();
-  if (model.input === 'embedding') shapes.set('embedding', [vocabularySize, model.embeddingSize]);
-  model.layers.forEach((units, layer) => {
-    const inputSize = layerInputSize(model, vocabularySize, layer);
-    shapes.set(`lstm/${layer}/kernel`, [inputSize + units, 4 * units]);
-    shapes.set(`lstm/${layer}/bias`, [4 * units]);
-  });
-  const last = model.layers[model.layers.length - 1];
-  shapes.set('softmax/kernel', [last, vocabularySize]);
-  shapes.set('softmax/bias', [vocabularySize]);
-  return shapes;
-}
-
 /** The part of a snapshot (or manifest) that tensor validation needs. */
 export interface TensorLayout {
   config: RunConfig;
@@ -163,7 +139,8 @@ export interface TensorLayout {
  * Checks everything that ties the tensors and the bookkeeping to the architecture, and
  * throws a ModelFileError naming the first problem:
  * - the vocabulary has no duplicates and contains the unknown symbol, if any;
- * - every parameter is present with the shape the config implies;
+ * - every parameter is present with the shape the config implies (`parameterShapes`, the
+ *   one architecture description in protocol/run-config);
  * - optimizer slots (`slot/{slot}/{param}`) shadow existing parameters with the same
  *   shape, and each slot name covers every parameter;
  * - carried state (`state/{l}/c|h` [batch, units]) is all there or all absent;
@@ -181,7 +158,7 @@ export function validateLayout(layout: TensorLayout): void {
   if (layout.unknownSymbol !== null && !vocabulary.includes(layout.unknownSymbol)) {
     fail('bad-vocabulary', 'the unknown symbol is not in the vocabulary');
   }
-  const parameters = parameterShapes(config.model, vocabulary.length);
+  const parameters = new Map(parameterShapes(config.model, vocabulary.length));
   const missing = [...parameters.keys()].filter((name) => !shapes.has(name));
   if (missing.length > 0) fail('missing-tensors', `missing tensors: ${missing.join(', ')}`);
   for (const [name, expected] of parameters) {

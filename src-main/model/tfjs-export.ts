@@ -21,7 +21,8 @@ import { version as appVersion } from '../../package.json';
 import { ModelFileError } from '../errors';
 import type { Normalisation, RunConfig } from '../protocol/types';
 import { atomicWrite } from './atomic';
-import { FORMAT_VERSION, layerInputSize, parameterShapes, validateSnapshot } from './manifest';
+import { layerInputSize, parameterShapes } from '../protocol/run-config/architecture';
+import { FORMAT_VERSION, validateSnapshot } from './manifest';
 import type { StoredTensor, TrainingSnapshot } from './snapshot';
 
 export const TFJS_MODEL_FILE = 'model.json';
@@ -371,7 +372,7 @@ export async function importTfjs(dir: string): Promise<TrainingSnapshot> {
   const tensors: Record<string, StoredTensor> = {};
   const { model } = config;
   if (model.input === 'embedding') tensors.embedding = take('embedding/embeddings');
-  const expected = parameterShapes(model, vocabulary.length);
+  const expected = new Map(parameterShapes(model, vocabulary.length));
   model.layers.forEach((units, layer) => {
     const inputSize = layerInputSize(model, vocabulary.length, layer);
     const kernel = take(`lstm_${layer}/kernel`);

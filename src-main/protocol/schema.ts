@@ -3,10 +3,12 @@
  * request of every command. Main validates renderer arguments with these before they
  * reach the engine; the engine process and the WebSocket bridge validate again, because
  * each is a boundary of its own. Bounds here are the hard limits (what could crash or
- * exhaust the engine); the friendlier per-field bounds of the form live with the presets.
+ * exhaust the engine); the friendlier per-field bounds of the form live in run-config/bounds.ts,
+ * and the layer limit, which both share, in run-config/architecture.ts.
  */
 import { z } from 'zod';
 import { COMMAND_CHANNELS, type CommandName } from './messages';
+import { MAX_LAYERS } from './run-config/architecture';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const fraction = z.number().gt(0).lt(1);
@@ -32,7 +34,7 @@ export const corpusOptionsSchema = z.strictObject({
 });
 
 export const modelConfigSchema = z.strictObject({
-  layers: z.array(positiveInt(4096)).min(1).max(4),
+  layers: z.array(positiveInt(4096)).min(1).max(MAX_LAYERS),
   input: z.enum(['one-hot', 'embedding']),
   embeddingSize: positiveInt(4096),
   dropout: z.number().min(0).max(0.95),

@@ -1,15 +1,18 @@
 /**
  * The hyperparameter form: presets, every field with its bounds and inline problems, and
- * the live estimate. Bounds and validation come from the engine's presets module (pure
- * data and functions), so the form and the engine can never disagree about a limit.
+ * the live estimate. Bounds, the layer limit and validation come from the shared run-config
+ * module (pure data and functions), so the form and the engine can never disagree about a
+ * limit.
  */
 import {
   FIELD_BOUNDS,
+  MAX_LAYERS,
   defaultRunConfig,
+  describeBounds,
   validateRunConfig,
   type FieldBounds,
   type FieldPath,
-} from '../../src-main/engine/presets';
+} from '../../src-main/protocol/run-config';
 import type {
   Estimate,
   OptimizerName,
@@ -31,7 +34,7 @@ export interface FormFields {
   units: Num;
   /** Each layer its own size (`layerUnits`, first `layerCount` entries). */
   perLayerUnits: boolean;
-  /** Units per layer, always four entries (one per possible layer). */
+  /** Units per layer, always MAX_LAYERS entries (one per possible layer). */
   layerUnits: Num[];
   input: 'one-hot' | 'embedding';
   embeddingSize: Num;
@@ -86,9 +89,6 @@ export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
   'schedule.decaySteps': 'decaySteps',
   'schedule.minLearningRate': 'minLearningRate',
 };
-
-/** The most layers a model may have (FIELD_BOUNDS['model.layers'].max). */
-const MAX_LAYERS = 4;
 
 /**
  * A RunConfig → the form's fields: layers as a count and one size, or one size per layer
@@ -186,16 +186,6 @@ export function configFromFields(fields: FormFields): RunConfig {
       keepCheckpoints: n(fields.keepCheckpoints),
     },
   };
-}
-
-function formatBound(value: number): string {
-  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
-}
-
-/** "1 to 10,000,000 steps": what a field accepts, shown beside it. */
-export function describeBounds(bounds: FieldBounds): string {
-  const unit = bounds.unit ? ` ${bounds.unit}` : '';
-  return `${formatBound(bounds.min)} to ${formatBound(bounds.max)}${unit}`;
 }
 
 /** The inline problem of one field's value, or null when it fits its bounds. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, describeMismatch } from '../../src-main/cli/commands/train';
 import { generateOptions } from '../../src-main/cli/commands/generate';
-import { defaultRunConfig, presets } from '../../src-main/engine/presets';
+import { defaultRunConfig, presets } from '../../src-main/protocol/run-config';
 
 describe('train options', () => {
   it('leaves the preset alone without overrides', () => {

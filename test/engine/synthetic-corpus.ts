@@ -2,7 +2,7 @@
 import type { Corpus } from '../../src-main/corpus/types';
 import { Vocabulary } from '../../src-main/corpus/vocabulary';
 import type { RunConfig } from '../../src-main/protocol/types';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 
 /** A corpus over `text`; the first `validationChars` characters are the validation split. */
 export function syntheticCorpus(text: string, validationChars = 200): Corpus {

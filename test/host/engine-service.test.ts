@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { EngineService } from '../../src-main/engine/service';
 import type { EngineEvent } from '../../src-main/protocol/messages';
 

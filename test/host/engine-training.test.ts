@@ -3,7 +3,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { EngineHost } from '../../src-main/host/engine-host';
 import { nodeEngineLauncher } from '../../src-main/host/node-launcher';
 import type { EngineEvent, EventOf, EventType } from '../../src-main/protocol/messages';

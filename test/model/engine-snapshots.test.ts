@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCorpus, type Corpus } from '../../src-main/corpus';
-import { TrainingSession, defaultRunConfig } from '../../src-main/engine';
+import { TrainingSession } from '../../src-main/engine';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { loadModel, saveModel } from '../../src-main/model';
 import type { ModelConfig, OptimizerName } from '../../src-main/protocol/types';
 

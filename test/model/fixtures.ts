@@ -2,7 +2,7 @@
  * Tiny snapshots for the model-file tests: deterministic values from a seed, shapes
  * derived from the config exactly as the engine lays them out.
  */
-import { parameterShapes } from '../../src-main/model/manifest';
+import { parameterShapes } from '../../src-main/protocol/run-config';
 import type { StoredTensor, TrainingSnapshot } from '../../src-main/model/snapshot';
 import type { ModelConfig, RunConfig } from '../../src-main/protocol/types';
 

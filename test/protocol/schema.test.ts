@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandNames, isCommandName, parseRequest } from '../../src-main/protocol/schema';
 import { methodName } from '../../src-main/protocol/messages';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 
 const seedConfig = defaultRunConfig();
 

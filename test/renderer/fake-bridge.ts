@@ -14,7 +14,7 @@ import type {
   StudioApi,
 } from '../../src-main/protocol/messages';
 import { methodName } from '../../src-main/protocol/messages';
-import { defaultRunConfig, presets } from '../../src-main/engine/presets';
+import { defaultRunConfig, presets } from '../../src-main/protocol/run-config';
 import type {
   CorpusReport,
   GeneratedChar,

@@ -14,14 +14,12 @@ import {
 } from '../../src-renderer/lib/corpus-state.svelte';
 import {
   configFromFields,
-  describeBounds,
   fieldProblem,
   fieldsFromConfig,
 } from '../../src-renderer/lib/form-state.svelte';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { FIELD_BOUNDS, defaultRunConfig, describeBounds } from '../../src-main/protocol/run-config';
 import { generateOptionProblems } from '../../src-renderer/lib/generator-state.svelte';
 import { suggestedModelName } from '../../src-renderer/lib/models-state.svelte';
-import { FIELD_BOUNDS } from '../../src-main/engine/presets';
 import { sampleReport } from './fake-bridge';
 
 describe('readableMessage', () => {

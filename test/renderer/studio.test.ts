@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { flushSync } from 'svelte';
 import { Studio } from '../../src-renderer/lib/studio.svelte';
-import { presets } from '../../src-main/engine/presets';
+import { presets } from '../../src-main/protocol/run-config';
 import { FakeBridge, sampleSummary } from './fake-bridge';
 
 /** Lets queued microtasks (fake replies, emitted runs) settle. */

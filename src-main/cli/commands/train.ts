@@ -15,7 +15,7 @@ import type { CheckpointWriter, TrainingSession } from '../../engine';
 import { TrainingError, UsageError } from '../../errors';
 import type { TrainingSnapshot } from '../../model/snapshot';
 import type { Normalisation, OptimizerName, RunConfig } from '../../protocol/types';
-import { PRESET_IDS, findPreset, validateRunConfig } from '../../engine/presets';
+import { PRESET_IDS, findPreset, validateRunConfig } from '../../protocol/run-config';
 import { choiceOption, integerOption, positiveNumberOption } from '../parse-options';
 import { ProgressBar } from '../progress-bar';
 

@@ -6,17 +6,10 @@
  * I_l its input size (V for one-hot or E for an embedding below layer 0, H_{l-1} above),
  * B batch size, T unrollings, P parameters.
  */
-import type { Estimate, OptimizerName, RunConfig } from '../protocol/types';
+import type { Estimate, OptimizerName, RunConfig } from '../types';
+import { OPTIMIZER_SLOTS, layerInputSize, parameterCount, parameterShapes } from './architecture';
 
 const FLOAT_BYTES = 4;
-
-/** Optimizer slot tensors per parameter tensor, as the engine keeps them (momentum: velocity; Adam: m and v; RMSprop: ms). */
-export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = {
-  sgd: 0,
-  momentum: 1,
-  adam: 2,
-  rmsprop: 1,
-};
 
 /**
  * The cost model's constants (seconds per step = overhead + dispatches + arithmetic), fitted
@@ -57,33 +50,13 @@ export const DISPATCHES_PER_PARAMETER: Record<OptimizerName, number> = {
 
 /** Input size of each layer, bottom first. */
 function inputSizes(config: RunConfig, vocabularySize: number): number[] {
-  const { layers, input, embeddingSize } = config.model;
-  return layers.map((_, index) =>
-    index === 0 ? (input === 'embedding' ? embeddingSize : vocabularySize) : layers[index - 1],
-  );
-}
-
-/**
- * Trainable parameters, exactly:
- *   embedding V·E (embedding input only)
- * + Σ_l [(I_l + H_l)·4H_l + 4H_l]   (fused kernel and bias of each LSTM layer)
- * + H_last·V + V                     (softmax kernel and bias)
- */
-export function parameterCount(config: RunConfig, vocabularySize: number): number {
-  const { layers, input, embeddingSize } = config.model;
-  const sizes = inputSizes(config, vocabularySize);
-  let count = input === 'embedding' ? vocabularySize * embeddingSize : 0;
-  layers.forEach((units, index) => {
-    count += (sizes[index] + units) * 4 * units + 4 * units;
-  });
-  const last = layers[layers.length - 1] ?? 0;
-  return count + last * vocabularySize + vocabularySize;
+  return config.model.layers.map((_, layer) => layerInputSize(config.model, vocabularySize, layer));
 }
 
 /**
  * Bytes one training step holds at its peak, float32 throughout:
  *   parameters and their gradients        2·P
- * + optimizer slots                        S·P  (S from OPTIMIZER_SLOTS)
+ * + optimizer slots                        S·P  (S slots per parameter, OPTIMIZER_SLOTS)
  * + per layer: BlockLSTM's 7 saved outputs [T,B,H_l], the 2 incoming gradients (cs, h)
  *   [T,B,H_l], its input and input gradient [T,B,I_l], a dropout mask [T,B,H_l] when dropout > 0,
  *   and the carried state c,h before and after [B,H_l] ×4
@@ -91,10 +64,10 @@ export function parameterCount(config: RunConfig, vocabularySize: number): numbe
  * all times 4 bytes. Framework workspace and TensorFlow's own pools come on top.
  */
 export function memoryBytes(config: RunConfig, vocabularySize: number): number {
-  const parameters = parameterCount(config, vocabularySize);
+  const parameters = parameterCount(config.model, vocabularySize);
   const { batchSize: batch, unrollings: time, optimizer } = config.training;
   const sizes = inputSizes(config, vocabularySize);
-  let floats = parameters * (2 + OPTIMIZER_SLOTS[optimizer]);
+  let floats = parameters * (2 + OPTIMIZER_SLOTS[optimizer].length);
   config.model.layers.forEach((units, index) => {
     const steps = time * batch;
     floats += steps * units * (7 + 2 + (config.model.dropout > 0 ? 1 : 0));
@@ -107,12 +80,13 @@ export function memoryBytes(config: RunConfig, vocabularySize: number): number {
 
 /**
  * The cost model's inputs for one step: [1, D, F, W]. D, the kernel dispatches, is
- *   D = L·DISPATCHES_PER_LAYER + (2L + 2 [+ 1 embedding])·DISPATCHES_PER_PARAMETER[optimizer]
- * (each layer has a kernel and a bias, the softmax too). F, the dense arithmetic of
- * forward plus backward (backward ≈ twice forward), is
+ *   D = L·DISPATCHES_PER_LAYER + (parameter tensors)·DISPATCHES_PER_PARAMETER[optimizer]
+ * (each layer has a kernel and a bias, the softmax too, and an embedding input one more).
+ * F, the dense arithmetic of forward plus backward (backward ≈ twice forward), is
  *   F = 3 · 2·T·B · [Σ_l (I_l + H_l)·4H_l + H_last·V]
- * and W, the elementwise work, is about 30 operations per gate value (the cell's
- * nonlinearities forward and back), 10 per softmax value and 10 per parameter (update, clip).
+ * (every row goes once through each kernel matrix) and W, the elementwise work, is about
+ * 30 operations per gate value (the cell's nonlinearities forward and back), 10 per softmax
+ * value and 10 per parameter (update, clip).
  */
 export function costFeatures(
   config: RunConfig,
@@ -120,23 +94,19 @@ export function costFeatures(
 ): [number, number, number, number] {
   const { layers } = config.model;
   const { batchSize: batch, unrollings: time } = config.training;
-  const sizes = inputSizes(config, vocabularySize);
+  const shapes = parameterShapes(config.model, vocabularySize);
   const rows = time * batch;
-  let macs = 0;
-  let gateValues = 0;
-  layers.forEach((units, index) => {
-    macs += (sizes[index] + units) * 4 * units;
-    gateValues += 4 * units;
-  });
-  const last = layers[layers.length - 1] ?? 0;
-  macs += last * vocabularySize;
+  const macs = shapes
+    .filter(([name]) => name.endsWith('/kernel'))
+    .reduce((sum, [, [inputs, outputs]]) => sum + inputs * outputs, 0);
+  const gateValues = layers.reduce((sum, units) => sum + 4 * units, 0);
   const flops = 3 * 2 * rows * macs;
   const elementwise =
-    rows * (30 * gateValues + 10 * vocabularySize) + 10 * parameterCount(config, vocabularySize);
-  const parameterTensors = 2 * layers.length + 2 + (config.model.input === 'embedding' ? 1 : 0);
+    rows * (30 * gateValues + 10 * vocabularySize) +
+    10 * parameterCount(config.model, vocabularySize);
   const dispatches =
     layers.length * DISPATCHES_PER_LAYER +
-    parameterTensors * DISPATCHES_PER_PARAMETER[config.training.optimizer];
+    shapes.length * DISPATCHES_PER_PARAMETER[config.training.optimizer];
   return [1, dispatches, flops, elementwise];
 }
 
@@ -157,7 +127,7 @@ export function secondsPer1000Steps(config: RunConfig, vocabularySize: number): 
 /** Parameter count, memory and speed of `config` for a vocabulary of `vocabularySize` symbols. */
 export function estimate(config: RunConfig, vocabularySize: number): Estimate {
   return {
-    parameters: parameterCount(config, vocabularySize),
+    parameters: parameterCount(config.model, vocabularySize),
     memoryBytes: memoryBytes(config, vocabularySize),
     secondsPer1000Steps: secondsPer1000Steps(config, vocabularySize),
   };

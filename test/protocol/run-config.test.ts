@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
   FIELD_BOUNDS,
+  MAX_LAYERS,
+  OPTIMIZER_SLOTS,
   defaultInputFor,
   defaultRunConfig,
+  describeBounds,
   estimate,
   fitBatch,
+  layerInputSize,
+  memoryBytes,
+  parameterCount,
+  parameterShapes,
   presets,
+  secondsPer1000Steps,
   stepsForEpochs,
   validateRunConfig,
-} from '../../src-main/engine/presets';
-import { memoryBytes, parameterCount, secondsPer1000Steps } from '../../src-main/engine/estimate';
+} from '../../src-main/protocol/run-config';
+import { parseRequest } from '../../src-main/protocol/schema';
 import type { RunConfig } from '../../src-main/protocol/types';
 
 function clone(config: RunConfig): RunConfig {
@@ -180,7 +188,7 @@ describe('estimate', () => {
     // w [64,27] = 1728; b [27] = 27.
     const byHand = 6912 + 16384 + 256 + 1728 + 27;
     expect(byHand).toBe(25307);
-    expect(parameterCount(defaultRunConfig(), 27)).toBe(byHand);
+    expect(parameterCount(defaultRunConfig().model, 27)).toBe(byHand);
     expect(estimate(defaultRunConfig(), 27).parameters).toBe(byHand);
   });
 
@@ -194,7 +202,7 @@ describe('estimate', () => {
       forgetBias: 0,
     };
     // embedding 10·3; layer 0 (3+8)·32 + 32; layer 1 (8+4)·16 + 16; softmax 4·10 + 10.
-    expect(parameterCount(config, 10)).toBe(30 + 352 + 32 + 192 + 16 + 50);
+    expect(parameterCount(config.model, 10)).toBe(30 + 352 + 32 + 192 + 16 + 50);
   });
 
   it('computes memory from the documented formula', () => {
@@ -216,5 +224,62 @@ describe('estimate', () => {
     const large = presets()[3].config;
     expect(secondsPer1000Steps(seed, 27)).toBeGreaterThan(0);
     expect(secondsPer1000Steps(large, 27)).toBeGreaterThan(secondsPer1000Steps(seed, 27) * 10);
+  });
+});
+
+describe('the architecture description', () => {
+  it('lists every parameter with its shape, in the order the engine creates them', () => {
+    const model: RunConfig['model'] = {
+      layers: [8, 4],
+      input: 'embedding',
+      embeddingSize: 3,
+      dropout: 0,
+      forgetBias: 0,
+    };
+    expect(parameterShapes(model, 10)).toEqual([
+      ['lstm/0/kernel', [3 + 8, 32]],
+      ['lstm/0/bias', [32]],
+      ['lstm/1/kernel', [8 + 4, 16]],
+      ['lstm/1/bias', [16]],
+      ['embedding', [10, 3]],
+      ['softmax/kernel', [4, 10]],
+      ['softmax/bias', [10]],
+    ]);
+    expect([0, 1].map((layer) => layerInputSize(model, 10, layer))).toEqual([3, 8]);
+    expect(layerInputSize({ ...model, input: 'one-hot' }, 10, 0)).toBe(10);
+  });
+
+  it('names the slots of each optimizer', () => {
+    expect(OPTIMIZER_SLOTS).toEqual({
+      sgd: [],
+      momentum: ['momentum'],
+      adam: ['m', 'v'],
+      rmsprop: ['ms'],
+    });
+  });
+
+  it('holds the one layer limit that the form, the validation and the schema apply', () => {
+    expect(MAX_LAYERS).toBe(4);
+    expect(FIELD_BOUNDS['model.layers'].max).toBe(MAX_LAYERS);
+    expect(describeBounds(FIELD_BOUNDS['model.layers'])).toBe('1 to 4 layers');
+    const config = clone(defaultRunConfig());
+    config.model.layers = Array.from({ length: MAX_LAYERS }, () => 16);
+    expect(validateRunConfig(config)).toEqual([]);
+    expect(parseRequest('training:start', { config, resume: false })).toBeTruthy();
+    config.model.layers.push(16);
+    expect(validateRunConfig(config)).toEqual([
+      'the number of layers must be between 1 and 4 layers (got 5)',
+    ]);
+    expect(() => parseRequest('training:start', { config, resume: false })).toThrow(
+      /^invalid training:start: config\.model\.layers: Too big: expected array to have <=4 items$/,
+    );
+  });
+
+  it('names every optimizer it knows when the configuration names another', () => {
+    const config = clone(defaultRunConfig());
+    (config.training as { optimizer: string }).optimizer = 'adagrad';
+    expect(validateRunConfig(config)).toEqual([
+      'optimizer must be one of sgd, momentum, adam, rmsprop (got adagrad)',
+    ]);
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * A run's configuration, shared by every process: the architecture description (layer
+ * limit, input sizes, parameter shapes, optimizer slots), the field bounds, validation, the
+ * presets and `estimate()`. Pure data and functions: the engine, the model files, the CLI
+ * and the renderer all import it, and none of it loads TensorFlow or Node.
+ */
+export {
+  MAX_LAYERS,
+  OPTIMIZER_SLOTS,
+  layerInputSize,
+  parameterCount,
+  parameterShapes,
+} from './architecture';
+export {
+  FIELD_BOUNDS,
+  describeBounds,
+  formatBound,
+  type FieldBounds,
+  type FieldPath,
+} from './bounds';
+export { validateRunConfig } from './validate';
+export {
+  EMBEDDING_VOCABULARY_THRESHOLD,
+  PRESET_IDS,
+  defaultInputFor,
+  defaultRunConfig,
+  findPreset,
+  fitBatch,
+  presets,
+  stepsForEpochs,
+} from './presets';
+export {
+  COST_MODEL,
+  DISPATCHES_PER_LAYER,
+  DISPATCHES_PER_PARAMETER,
+  costFeatures,
+  estimate,
+  memoryBytes,
+  secondsPer1000Steps,
+} from './estimate';
