@@ -12,7 +12,7 @@ import { readableMessage } from './errors';
 import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
-import { TrainingMonitor, type FinishedRun } from './training-state.svelte';
+import { TrainingMonitor, type FinishedRun } from './training-monitor.svelte';
 
 /** "tiny.txt · 2×128 adam · 300 steps · 14:05": enough to tell runs apart in a legend. */
 export function runLabel(corpusName: string, run: FinishedRun, finishedAt = Date.now()): string {
