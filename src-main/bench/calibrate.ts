@@ -32,7 +32,7 @@ const CASES: Case[] = [
   { label: '1×128', layers: [128], batch: 64, unrollings: 20, optimizer: 'sgd' },
   { label: '1×256', layers: [256], batch: 32, unrollings: 25, optimizer: 'adam' },
   { label: '3×128', layers: [128, 128, 128], batch: 32, unrollings: 25, optimizer: 'adam' },
-  { label: '2×256 (large)', layers: [256, 256], batch: 64, unrollings: 50, optimizer: 'adam' },
+  { label: 'plain 2×256', layers: [256, 256], batch: 64, unrollings: 50, optimizer: 'adam' },
   { label: '1×512', layers: [512], batch: 64, unrollings: 50, optimizer: 'adam' },
 ];
 

@@ -1,0 +1,23 @@
+/**
+ * What a section of `npm run bench` is. Each section lives in its own file under
+ * ./sections and is listed once, in print order, in ./sections/index.ts; `--only <name>`
+ * picks one by its name.
+ */
+
+/** What the runner hands every section. */
+export interface BenchContext {
+  /** `--quick`: shorter runs of everything, for a look rather than a figure to publish. */
+  quick: boolean;
+  /**
+   * Steps/s of the engine's step function on the seed configuration, once the speed
+   * section has measured it in this run; later sections may repeat it beside their rows.
+   */
+  seedStepsPerSec: number | null;
+}
+
+export interface BenchSection {
+  /** The name `--only` takes. */
+  name: string;
+  /** Measures and prints the section's markdown (a `##` heading, tables, notes). */
+  run(context: BenchContext): Promise<void>;
+}

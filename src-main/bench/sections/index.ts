@@ -1,0 +1,12 @@
+/**
+ * Every section of `npm run bench`, in the order a full run prints them. To add one, write
+ * `sections/<name>.ts` exporting a `BenchSection` and list it here.
+ */
+import type { BenchSection } from '../section';
+import { corpus } from './corpus';
+import { generation } from './generation';
+import { quality } from './quality';
+import { speed } from './speed';
+import { twoBy256 } from './two-by-256';
+
+export const SECTIONS: readonly BenchSection[] = [speed, twoBy256, generation, corpus, quality];

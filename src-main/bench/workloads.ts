@@ -1,0 +1,51 @@
+/**
+ * What several bench sections train on and how they time it: the sample corpus in the
+ * tutorial's text8 form, a configuration stripped of everything but training, and the
+ * engine's step function.
+ */
+import type { Corpus } from '../corpus';
+import type { LstmKernelNames } from '../engine/kernels/fused-lstm';
+import type { RunConfig } from '../protocol/types';
+
+let textCorpus: Promise<Corpus> | null = null;
+
+/** The bundled sample corpus in text8 form (a–z and space), loaded once per run. */
+export function sampleText8(): Promise<Corpus> {
+  textCorpus ??= import('../corpus').then(
+    ({ loadCorpus, sampleCorpusPath, DEFAULT_CORPUS_OPTIONS }) =>
+      loadCorpus(sampleCorpusPath(), { ...DEFAULT_CORPUS_OPTIONS, normalisation: 'text8' }),
+  );
+  return textCorpus;
+}
+
+/** A config that only trains: no samples, no checkpoints, one summary at the end. */
+export function quiet(config: RunConfig, steps: number): RunConfig {
+  const copy = structuredClone(config);
+  copy.training.steps = steps;
+  copy.training.summaryEvery = steps;
+  copy.training.sampleEvery = 0;
+  copy.training.sampleCount = 0;
+  copy.training.checkpointEvery = 0;
+  return copy;
+}
+
+/**
+ * Steps/s of the engine's step function alone (TrainingSession.trainSteps through the
+ * engine's bench hook: batches, forward, backward, clipping, update; no summaries).
+ */
+export async function engineStepFunction(
+  corpus: Corpus,
+  config: RunConfig,
+  steps: number,
+  warmup: number,
+  kernels?: LstmKernelNames,
+): Promise<number> {
+  const { benchTrainingSteps } = await import('../engine');
+  return benchTrainingSteps({
+    corpus,
+    config: quiet(config, steps + warmup),
+    steps,
+    warmup,
+    kernels,
+  }).stepsPerSec;
+}
