@@ -75,7 +75,7 @@ export interface CorpusReport {
 // Model and training
 
 export interface ModelConfig {
-  /** Units of each stacked LSTM layer, bottom first: 1 to 4 layers. */
+  /** Units of each stacked LSTM layer, bottom first: 1 to MAX_LAYERS (run-config/architecture.ts). */
   layers: number[];
   /** One-hot input, or a learned embedding of `embeddingSize`. */
   input: 'one-hot' | 'embedding';
