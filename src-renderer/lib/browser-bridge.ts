@@ -218,7 +218,6 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
     downloadUrl(path: string): string {
       return withToken('/download', { path });
     },
-    setProgress(): void {},
     onMenu(): () => void {
       return () => {};
     },
