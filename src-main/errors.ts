@@ -26,6 +26,9 @@ export class TrainingError extends StudioError {}
 /** A command was given bad arguments. */
 export class UsageError extends StudioError {}
 
+/** A request named a file or came from a page it may not: refused before anything runs. */
+export class AccessError extends StudioError {}
+
 /** The one line a user sees for any thrown value. */
 export function userMessage(error: unknown): string {
   if (error instanceof StudioError) return error.message;

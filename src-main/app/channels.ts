@@ -4,11 +4,14 @@
  */
 import type { WireError } from '../protocol/messages';
 
-/** Renderer → main: the ShellApi operations that need main (dialogs, taskbar, links). */
+/**
+ * Renderer → main: the ShellApi operations that need main (dialogs, dropped files, links).
+ * Taskbar progress has no channel: main sets it from the engine's events itself.
+ */
 export const SHELL_CHANNELS = {
   chooseOpenPath: 'shell:chooseOpenPath',
   chooseSavePath: 'shell:chooseSavePath',
-  setProgress: 'shell:setProgress',
+  droppedFile: 'shell:droppedFile',
   openExternal: 'shell:openExternal',
 } as const;
 

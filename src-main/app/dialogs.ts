@@ -1,14 +1,16 @@
 /**
- * The desktop side of ShellApi: native open/save dialogs with file filters, taskbar
- * progress, and external links (checked in security.ts).
+ * The native dialogs main shows for the renderer: open a corpus (file or folder) or a
+ * model, save a model (always a .lstm file), pick an export folder. What the user picks
+ * here becomes a grant (path-grants.ts); taskbar progress lives in training-watch.ts and
+ * external links in security.ts.
  */
 import { app, dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
 import path from 'node:path';
+import { MODEL_EXTENSION, withModelExtension } from '../protocol/file-access';
 import type { FileRef } from '../protocol/messages';
-import type { ShellHandlers } from './ipc';
-import { openExternalSafely } from './security';
+import type { DialogHandlers } from './ipc';
 
-const MODEL_FILTERS = [{ name: 'LSTM Studio model', extensions: ['lstm'] }];
+const MODEL_FILTERS = [{ name: 'LSTM Studio model', extensions: [MODEL_EXTENSION.slice(1)] }];
 const CORPUS_FILTERS = [
   { name: 'Corpus (zip or text)', extensions: ['zip', 'txt'] },
   { name: 'All files', extensions: ['*'] },
@@ -31,7 +33,7 @@ async function showOpen(
   return chosen ? { path: chosen } : null;
 }
 
-export const desktopShell: ShellHandlers = {
+export const nativeDialogs: DialogHandlers = {
   chooseOpenPath(window, purpose) {
     if (purpose === 'model') {
       return showOpen(window, {
@@ -62,25 +64,16 @@ export const desktopShell: ShellHandlers = {
         properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
       });
     }
-    const base = safeName(suggestedName, 'model').replace(/\.lstm$/i, '');
+    const base = safeName(suggestedName, 'model');
     const options = {
       title: 'Save Model',
-      defaultPath: path.join(app.getPath('documents'), `${base}.lstm`),
+      defaultPath: path.join(app.getPath('documents'), withModelExtension(base)),
       filters: MODEL_FILTERS,
     };
     const result = window
       ? await dialog.showSaveDialog(window, options)
       : await dialog.showSaveDialog(options);
     if (result.canceled || !result.filePath) return null;
-    const file = /\.lstm$/i.test(result.filePath) ? result.filePath : `${result.filePath}.lstm`;
-    return { path: file };
-  },
-
-  setProgress(window, fraction) {
-    window?.setProgressBar(fraction < 0 ? -1 : Math.min(1, fraction));
-  },
-
-  openExternal(url) {
-    openExternalSafely(url);
+    return { path: withModelExtension(result.filePath) };
   },
 };

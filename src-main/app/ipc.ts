@@ -1,8 +1,9 @@
 /**
  * Every ipcMain handler of the app, registered through ONE wrapper that (1) refuses any
  * sender that is not the top frame of our own renderer page and (2) validates the
- * arguments against a schema before anything else runs. Engine commands are then routed
- * to the EngineHost; shell operations go to the dialog/taskbar functions given.
+ * arguments against a schema before anything else runs. Engine commands then pass the
+ * path check (only paths the user chose, see path-grants.ts) and go to the EngineHost;
+ * shell operations go to the native dialogs, whose answers become grants.
  */
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
@@ -10,10 +11,11 @@ import { wireErrorOf, type EngineHost } from '../host/engine-host';
 import type { CommandName, FileRef } from '../protocol/messages';
 import { commandNames, parseRequest } from '../protocol/schema';
 import { SHELL_CHANNELS, type IpcResult } from './channels';
-import { isTrustedRendererUrl, type RendererLocation } from './security';
+import type { PathGrants } from './path-grants';
+import { isTrustedRendererUrl, openExternalSafely, type RendererLocation } from './security';
 
-/** The main-process side of ShellApi. */
-export interface ShellHandlers {
+/** The native dialogs main shows for the renderer (dialogs.ts). */
+export interface DialogHandlers {
   chooseOpenPath(
     window: BrowserWindow | null,
     purpose: 'corpus' | 'corpus-folder' | 'model',
@@ -23,14 +25,14 @@ export interface ShellHandlers {
     purpose: 'model' | 'export',
     suggestedName: string,
   ): Promise<FileRef | null>;
-  setProgress(window: BrowserWindow | null, fraction: number): void;
-  openExternal(url: string): void;
 }
 
 export interface IpcOptions {
   host: Pick<EngineHost, 'request'>;
   location: RendererLocation;
-  shell: ShellHandlers;
+  dialogs: DialogHandlers;
+  /** The paths the user chose; engine requests naming any other path are refused. */
+  grants: PathGrants;
 }
 
 /** Why a sender is refused, or null when it is our renderer. */
@@ -89,7 +91,7 @@ const windowOf = (event: IpcMainInvokeEvent) => BrowserWindow.fromWebContents(ev
 
 /** Registers every handler; returns a function that removes them all. */
 export function registerIpc(options: IpcOptions): () => void {
-  const { host, location, shell } = options;
+  const { host, location, dialogs, grants } = options;
   const channels: string[] = [];
   const register = <A extends unknown[]>(
     channel: string,
@@ -100,29 +102,43 @@ export function registerIpc(options: IpcOptions): () => void {
     handle(channel, location, schema, run);
   };
 
-  for (const channel of commandNames) {
-    // One argument, the request; parseRequest throws a one-line RequestValidationError.
-    register(channel, z.tuple([z.unknown()]), (_event, payload) =>
-      host.request(channel as CommandName, parseRequest(channel, payload) as never),
-    );
+  for (const channel of commandNames as CommandName[]) {
+    // One argument, the request; parseRequest throws a one-line RequestValidationError,
+    // the path check a one-line AccessError.
+    register(channel, z.tuple([z.unknown()]), async (_event, payload) => {
+      const request = parseRequest(channel, payload) as never;
+      grants.check(channel, request);
+      const reply = await host.request(channel, request);
+      grants.learn(channel, reply as never);
+      return reply;
+    });
   }
   register(
     SHELL_CHANNELS.chooseOpenPath,
     z.tuple([z.enum(['corpus', 'corpus-folder', 'model'])]),
-    (event, purpose) => shell.chooseOpenPath(windowOf(event), purpose),
+    async (event, purpose) => {
+      const chosen = await dialogs.chooseOpenPath(windowOf(event), purpose);
+      if (chosen) grants.grant(chosen.path, 'read');
+      return chosen;
+    },
   );
   register(
     SHELL_CHANNELS.chooseSavePath,
     z.tuple([z.enum(['model', 'export']), z.string().max(255)]),
-    (event, purpose, suggestedName) =>
-      shell.chooseSavePath(windowOf(event), purpose, suggestedName),
+    async (event, purpose, suggestedName) => {
+      const chosen = await dialogs.chooseSavePath(windowOf(event), purpose, suggestedName);
+      if (chosen) grants.grant(chosen.path, purpose === 'model' ? 'write-model' : 'write-folder');
+      return chosen;
+    },
   );
-  register(SHELL_CHANNELS.setProgress, z.tuple([z.number().min(-1).max(1)]), (event, fraction) =>
-    shell.setProgress(windowOf(event), fraction),
-  );
-  register(SHELL_CHANNELS.openExternal, z.tuple([z.string().max(2048)]), (_event, url) =>
-    shell.openExternal(url),
-  );
+  // Only the preload sends this, with the path webUtils.getPathForFile found for a File the
+  // user dropped or picked: the renderer has no way to name a path of its own here.
+  register(SHELL_CHANNELS.droppedFile, z.tuple([z.string().min(1).max(4096)]), (_event, file) => ({
+    path: grants.grant(file, 'read'),
+  }));
+  register(SHELL_CHANNELS.openExternal, z.tuple([z.string().max(2048)]), (_event, url) => {
+    openExternalSafely(url);
+  });
 
   return () => {
     for (const channel of channels) ipcMain.removeHandler(channel);

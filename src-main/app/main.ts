@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { EngineHost } from '../host/engine-host';
 import type { EngineEvent, MenuCommand } from '../protocol/messages';
 import { EVENT_CHANNEL, MENU_CHANNEL } from './channels';
-import { desktopShell } from './dialogs';
+import { nativeDialogs } from './dialogs';
 import { utilityEngineLauncher } from './engine-launcher';
 import { registerIpc } from './ipc';
 import { installMenu } from './menu';
+import { PathGrants } from './path-grants';
 import { guardQuit } from './quit';
 import { denyPermissions, type RendererLocation } from './security';
 import { SettingsStore } from './settings';
@@ -59,8 +60,11 @@ function start(): void {
     };
     const dispatch = (command: MenuCommand) => send(MENU_CHANNEL, command);
 
+    // The paths the user chose (dialogs, drops, Open Recent): the only ones the renderer may name.
+    const grants = new PathGrants();
     const refreshMenu = async () => {
       const recent = await host.request('model:recent', {}).catch(() => ({ models: [] }));
+      grants.learn('model:recent', recent);
       installMenu({
         dispatch,
         recent: recent.models,
@@ -85,7 +89,8 @@ function start(): void {
         },
       },
       location,
-      shell: desktopShell,
+      dialogs: nativeDialogs,
+      grants,
     });
     const quit = guardQuit({
       isTraining: () => watch.training,

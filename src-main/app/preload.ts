@@ -47,19 +47,18 @@ export function buildApi(): StudioApi {
 export function buildShell(): ShellApi {
   return {
     kind: 'desktop',
+    // The path comes from the File itself, never from the renderer; main remembers it as
+    // chosen by the user (a drop or the file control), so commands may then name it.
     fileRef: async (file: File): Promise<FileRef> => {
       const filePath = webUtils.getPathForFile(file);
       if (!filePath) throw new Error('this file has no path on disk; save it first, then open it');
-      return { path: filePath };
+      return call(SHELL_CHANNELS.droppedFile, filePath) as Promise<FileRef>;
     },
     chooseOpenPath: (purpose) =>
       call(SHELL_CHANNELS.chooseOpenPath, purpose) as Promise<FileRef | null>,
     chooseSavePath: (purpose, suggestedName) =>
       call(SHELL_CHANNELS.chooseSavePath, purpose, suggestedName) as Promise<FileRef | null>,
     downloadUrl: () => null,
-    setProgress: (fraction) => {
-      void call(SHELL_CHANNELS.setProgress, fraction).catch(() => undefined);
-    },
     onMenu: (listener: (command: MenuCommand) => void) => subscribe(MENU_CHANNEL, listener),
     openExternal: (url) => {
       void call(SHELL_CHANNELS.openExternal, url).catch(() => undefined);

@@ -77,7 +77,8 @@ export class EventThrottle {
   }
 }
 
-function coalesceKey(event: EngineEvent): string | null {
+/** The slot an event may be coalesced into (newer replaces or extends older), or null when it must pass as is. */
+export function coalesceKey(event: EngineEvent): string | null {
   switch (event.type) {
     case 'training:progress':
       return `training:progress:${event.runId}`;

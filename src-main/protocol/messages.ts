@@ -185,8 +185,6 @@ export interface ShellApi {
   chooseSavePath(purpose: 'model' | 'export', suggestedName: string): Promise<FileRef | null>;
   /** Browser mode: a URL that downloads a file the engine wrote; desktop: null. */
   downloadUrl(path: string): string | null;
-  /** Desktop progress in the taskbar/dock (0–1, or -1 to clear); a no-op in the browser. */
-  setProgress(fraction: number): void;
   /** Menu and shortcut commands from the native menu; browser mode never calls it. */
   onMenu(listener: (command: MenuCommand) => void): () => void;
   /** Opens an external http(s) link (desktop: the system browser, after main checks it). */

@@ -2,7 +2,8 @@
  * `npm run web [-- --port N] [-- --data-dir DIR] [-- --no-build]`: browser mode. Builds
  * the renderer when out/renderer is missing or older than its sources, starts the engine
  * process and the server, and prints ONE line on stdout: the URL with its token. Build
- * output and notes go to stderr, so scripts can read the URL from stdout.
+ * output and notes go to stderr, so scripts can read the URL from stdout. Everything the
+ * server and its engine write from then on is the user's alone (umask 077).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { userMessage } from '../errors';
 import { EngineHost } from '../host/engine-host';
 import { nodeEngineLauncher } from '../host/node-launcher';
-import { startServer } from './server';
+import { DEFAULT_LIMITS, startServer } from './server';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RENDERER_OUT = path.join(ROOT, 'out', 'renderer');
@@ -72,6 +73,13 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseHours(value: string): number {
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 365)
+    throw new InvalidArgumentError('The age is a number of hours above 0 (at most a year).');
+  return hours;
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command('npm run web')
     .description(
@@ -88,6 +96,17 @@ async function main(argv: string[]): Promise<number> {
       'where runs, uploads, saved models and exports go',
       process.env.LSTM_STUDIO_DATA ?? path.join(os.homedir(), '.lstm-studio'),
     )
+    .option(
+      '--tunnel-port <port>',
+      'also accept the page at this local port (an SSH tunnel that forwards another port number here)',
+      parsePort,
+    )
+    .option(
+      '--upload-max-age <hours>',
+      'delete uploaded files this many hours after they arrive (they are also deleted when the server stops)',
+      parseHours,
+      DEFAULT_LIMITS.uploadMaxAgeMs / 3_600_000,
+    )
     .option('--no-build', 'never build; serve out/renderer as it is')
     .option('--renderer-dir <dir>', 'serve a renderer built elsewhere (implies --no-build)')
     .exitOverride();
@@ -102,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
     dataDir: string;
     build: boolean;
     rendererDir?: string;
+    tunnelPort?: number;
+    uploadMaxAge: number;
   }>();
   if (options.host !== '127.0.0.1' && options.host !== 'localhost') {
     process.stderr.write(
@@ -118,14 +139,23 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const dataDir = path.resolve(options.dataDir);
+  // Files the server and its engine (which inherits this) create: 0600, folders 0700.
+  process.umask(0o077);
   const engine = new EngineHost({ launch: nodeEngineLauncher({ dataDir }) });
   const [server] = await Promise.all([
-    startServer({ engine, rendererDir, workDir: dataDir, port: options.port }),
+    startServer({
+      engine,
+      rendererDir,
+      dataDir,
+      port: options.port,
+      tunnelPort: options.tunnelPort,
+      limits: { uploadMaxAgeMs: options.uploadMaxAge * 3_600_000 },
+    }),
     engine.start(),
   ]);
   process.stdout.write(`${server.url}\n`);
   process.stderr.write(
-    `LSTM Studio: serving on 127.0.0.1:${server.port}; data in ${dataDir}. Ctrl+C stops (training checkpoints first).\n`,
+    `LSTM Studio: serving on 127.0.0.1:${server.port}; data in ${dataDir}; uploads are deleted after ${options.uploadMaxAge} h and when the server stops. Ctrl+C stops (training checkpoints first).\n`,
   );
 
   await new Promise<void>((resolve) => {

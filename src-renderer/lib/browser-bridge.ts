@@ -3,8 +3,9 @@
  * over one WebSocket to the browser-mode server (WireMessage JSON text frames), plus a
  * ShellApi whose files travel over plain HTTP (upload, save path, download).
  *
- * The token that authorises every request comes from `?token=` in the page's URL; it is
- * kept in sessionStorage so a reload of the same tab keeps working after the URL is cleaned.
+ * The page holds no secret: opening the printed URL exchanged its token for an HttpOnly
+ * session cookie and redirected here, and the browser sends that cookie (with this page's
+ * Origin) on the socket and on every same-origin request.
  */
 import {
   methodName,
@@ -19,7 +20,6 @@ import {
 import { COMMAND_CHANNELS } from '../../src-main/protocol/messages';
 import { EngineError } from './errors';
 
-const TOKEN_KEY = 'lstm-studio-token';
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 
@@ -35,25 +35,13 @@ export type BrowserBridge = RendererBridge & {
 
 /** What the bridge needs from its surroundings; tests pass fakes. */
 export interface BrowserBridgeEnvironment {
-  location: { protocol: string; host: string; search: string; pathname: string };
-  storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  location: { protocol: string; host: string };
   createSocket: (url: string) => WebSocket;
   fetch: typeof fetch;
-  /** Removes the token from the address bar once it is stored. */
-  cleanUrl?: () => void;
   openWindow?: (url: string) => void;
   setTimeout?: (callback: () => void, ms: number) => unknown;
-}
-
-/** The token from `?token=…`, else the one this tab stored earlier; '' when neither. */
-export function resolveToken(environment: BrowserBridgeEnvironment): string {
-  const fromUrl = new URLSearchParams(environment.location.search).get('token');
-  if (fromUrl) {
-    environment.storage?.setItem(TOKEN_KEY, fromUrl);
-    environment.cleanUrl?.();
-    return fromUrl;
-  }
-  return environment.storage?.getItem(TOKEN_KEY) ?? '';
+  /** Where notes that are no user's business go (a reply no command waits for). */
+  warn?: (message: string) => void;
 }
 
 interface Pending {
@@ -91,10 +79,9 @@ async function httpError(response: Response, what: string): Promise<EngineError>
  * readable message, because their replies can no longer arrive.
  */
 export function createBrowserBridge(environment: BrowserBridgeEnvironment): BrowserBridge {
-  const token = resolveToken(environment);
   const schedule = environment.setTimeout ?? ((callback, ms) => setTimeout(callback, ms));
   const wsProtocol = environment.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const socketUrl = `${wsProtocol}//${environment.location.host}/ws?token=${encodeURIComponent(token)}`;
+  const socketUrl = `${wsProtocol}//${environment.location.host}/ws`;
   const eventListeners = new Set<(event: EngineEvent) => void>();
   const connectionListeners = new Set<ConnectionListener>();
   const pending = new Map<number, Pending>();
@@ -124,7 +111,10 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
       for (const listener of eventListeners) listener(message.event);
     } else if (message.kind === 'reply') {
       const waiting = pending.get(message.id);
-      if (!waiting) return;
+      if (!waiting) {
+        if (!message.ok) environment.warn?.(`the server: ${message.error.message}`);
+        return;
+      }
       pending.delete(message.id);
       if (message.ok) waiting.resolve(message.payload);
       else waiting.reject(new EngineError(message.error.code, message.error.message));
@@ -182,22 +172,28 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
     api[methodName(channel)] = (request: unknown) => invoke(channel, request ?? {});
   }
 
-  const withToken = (path: string, params: Record<string, string> = {}): string => {
-    const search = new URLSearchParams({ ...params, token });
-    return `${path}?${search.toString()}`;
-  };
+  const withQuery = (path: string, params: Record<string, string>): string =>
+    `${path}?${new URLSearchParams(params).toString()}`;
 
   const shell: ShellApi = {
     kind: 'browser',
     async fileRef(file: File): Promise<FileRef> {
-      const response = await environment.fetch(withToken('/upload'), {
-        method: 'POST',
-        headers: {
-          'x-file-name': encodeURIComponent(file.name),
-          'content-type': 'application/octet-stream',
-        },
-        body: file,
-      });
+      let response: Response;
+      try {
+        response = await environment.fetch('/upload', {
+          method: 'POST',
+          headers: {
+            'x-file-name': encodeURIComponent(file.name),
+            'content-type': 'application/octet-stream',
+          },
+          body: file,
+        });
+      } catch {
+        throw new EngineError(
+          'upload/failed',
+          `Uploading ${file.name} failed: the connection to the server was lost`,
+        );
+      }
       if (!response.ok) throw await httpError(response, `Uploading ${file.name}`);
       const body = (await response.json()) as { path: string };
       return { path: body.path };
@@ -210,15 +206,14 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
       suggestedName: string,
     ): Promise<FileRef | null> {
       const route = purpose === 'export' ? '/exports/save-path' : '/models/save-path';
-      const response = await environment.fetch(withToken(route, { name: suggestedName }));
+      const response = await environment.fetch(withQuery(route, { name: suggestedName }));
       if (!response.ok) throw await httpError(response, 'Choosing where to save');
       const body = (await response.json()) as { path: string };
       return { path: body.path };
     },
     downloadUrl(path: string): string {
-      return withToken('/download', { path });
+      return withQuery('/download', { path });
     },
-    setProgress(): void {},
     onMenu(): () => void {
       return () => {};
     },
@@ -244,18 +239,13 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
   };
 }
 
-/** This page's real surroundings: its location, session storage, WebSocket and fetch. */
+/** This page's real surroundings: its location, WebSocket and fetch. */
 export function browserEnvironment(): BrowserBridgeEnvironment {
   return {
     location: window.location,
-    storage: window.sessionStorage,
     createSocket: (url) => new WebSocket(url),
     fetch: (input, init) => window.fetch(input, init),
-    cleanUrl: () => {
-      const url = new URL(window.location.href);
-      url.searchParams.delete('token');
-      window.history.replaceState(null, '', url.toString());
-    },
     openWindow: (url) => void window.open(url, '_blank', 'noopener,noreferrer'),
+    warn: (message) => console.warn(`LSTM Studio: ${message}`),
   };
 }

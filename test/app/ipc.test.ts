@@ -9,8 +9,9 @@ import {
   resetElectronMock,
 } from '../mocks/electron';
 import { SHELL_CHANNELS } from '../../src-main/app/channels';
-import { desktopShell } from '../../src-main/app/dialogs';
+import { nativeDialogs } from '../../src-main/app/dialogs';
 import { registerIpc } from '../../src-main/app/ipc';
+import { PathGrants } from '../../src-main/app/path-grants';
 import type { RendererLocation } from '../../src-main/app/security';
 import { commandNames } from '../../src-main/protocol/schema';
 
@@ -18,15 +19,16 @@ const INDEX = '/opt/lstm-studio/resources/app.asar/out/renderer/index.html';
 const OURS = `file://${INDEX}`;
 const location: RendererLocation = { kind: 'file', path: INDEX };
 
-function setup() {
+/** Registers the handlers with an engine that records requests and answers `replies[channel]` (or an echo). */
+function setup(replies: Record<string, unknown> = {}) {
   const requests: Array<{ channel: string; payload: unknown }> = [];
   const host = {
     request: async (channel: string, payload: unknown) => {
       requests.push({ channel, payload });
-      return { echoed: channel };
+      return replies[channel] ?? { echoed: channel };
     },
   };
-  registerIpc({ host: host as never, location, shell: desktopShell });
+  registerIpc({ host: host as never, location, dialogs: nativeDialogs, grants: new PathGrants() });
   new BrowserWindow();
   return requests;
 }
@@ -80,7 +82,8 @@ describe('IPC handlers', () => {
     registerIpc({
       host: { request: async (c: string) => (requests.push(c), null) } as never,
       location: { kind: 'dev', url: 'http://localhost:5173/' },
-      shell: desktopShell,
+      dialogs: nativeDialogs,
+      grants: new PathGrants(),
     });
     new BrowserWindow();
     expect(await ipcMain.invoke('engine:info', invokeEvent('http://localhost:5173/'), {})).toEqual({
@@ -110,7 +113,7 @@ describe('IPC handlers', () => {
       ['generation:stop', [{ generationId: 'g', extra: 1 }], 'invalid generation:stop: '],
       ['engine:info', [], 'invalid engine:info: Too small'],
       ['engine:info', [{}, 'second'], 'invalid engine:info: '],
-      [SHELL_CHANNELS.setProgress, [2], 'invalid shell:setProgress: 0: '],
+      [SHELL_CHANNELS.droppedFile, [''], 'invalid shell:droppedFile: 0: '],
       [SHELL_CHANNELS.chooseOpenPath, ['passwords'], 'invalid shell:chooseOpenPath: 0: '],
       [SHELL_CHANNELS.openExternal, [{ url: 'x' }], 'invalid shell:openExternal: 0: '],
     ];
@@ -171,11 +174,132 @@ describe('IPC handlers', () => {
     ]);
   });
 
-  it('sets taskbar progress on the sending window', async () => {
-    setup();
-    await ipcMain.invoke(SHELL_CHANNELS.setProgress, invokeEvent(OURS), 0.25);
-    await ipcMain.invoke(SHELL_CHANNELS.setProgress, invokeEvent(OURS), -1);
-    expect(recorded.progress).toEqual([{ value: 0.25 }, { value: -1 }]);
+  it('refuses, in one line, a path the user never chose; the engine never sees it', async () => {
+    const requests = setup();
+    const event = invokeEvent(OURS);
+    const options = { normalisation: 'keep', validation: { chars: 1 } };
+    const read =
+      'LSTM Studio opens only files you chose in a dialog, dropped on the window or picked from Open Recent';
+    const cases: Array<[string, unknown, string]> = [
+      [
+        'corpus:open',
+        { file: { path: '/home/me/.ssh/id_rsa' }, options },
+        `${read}: /home/me/.ssh/id_rsa`,
+      ],
+      ['model:open', { file: { path: '/etc/passwd' } }, `${read}: /etc/passwd`],
+      ['model:inspect', { file: { path: '/etc/passwd' } }, `${read}: /etc/passwd`],
+      [
+        'model:save',
+        { file: { path: '/home/me/.bashrc' } },
+        'LSTM Studio saves a model only to a .lstm file you chose in the Save dialog: /home/me/.bashrc',
+      ],
+      [
+        'model:export',
+        { dir: { path: '/home/me/.config/autostart' }, format: 'tfjs' },
+        'LSTM Studio exports only into a folder you picked: /home/me/.config/autostart',
+      ],
+    ];
+    for (const [channel, payload, message] of cases) {
+      expect(await ipcMain.invoke(channel, event, payload)).toEqual({
+        ok: false,
+        error: { code: 'access/not-chosen', message },
+      });
+    }
+    expect(requests).toEqual([]);
+  });
+
+  it('accepts the paths the user chose, each only for what it was chosen for', async () => {
+    const requests = setup({
+      'model:recent': {
+        models: [{ path: '/home/me/old.lstm', name: 'old', step: 5, savedAt: 'x' }],
+      },
+      'model:recoverable': {
+        checkpoint: { path: '/data/runs/r1/step-000200.lstm', name: 'r1', step: 200, savedAt: 'x' },
+      },
+      'model:save': { path: '/home/me/saved.lstm', summary: {} },
+    });
+    const event = invokeEvent(OURS);
+    const options = { normalisation: 'keep', validation: { chars: 1 } };
+    const ask = (channel: string, payload: unknown) => ipcMain.invoke(channel, event, payload);
+
+    // An open dialog: reading only.
+    answers.open = { canceled: false, filePaths: ['/home/me/books.zip'] };
+    await ipcMain.invoke(SHELL_CHANNELS.chooseOpenPath, event, 'corpus');
+    expect(
+      await ask('corpus:open', { file: { path: '/home/me/books.zip' }, options }),
+    ).toMatchObject({ ok: true });
+    expect(await ask('model:save', { file: { path: '/home/me/books.zip' } })).toMatchObject({
+      ok: false,
+      error: { code: 'access/not-chosen' },
+    });
+    // A file the preload found for a drop: reading only.
+    expect(await ipcMain.invoke(SHELL_CHANNELS.droppedFile, event, '/home/me/dropped.txt')).toEqual(
+      {
+        ok: true,
+        payload: { path: '/home/me/dropped.txt' },
+      },
+    );
+    expect(
+      await ask('corpus:open', { file: { path: '/home/me/dropped.txt' }, options }),
+    ).toMatchObject({ ok: true });
+    // The save dialog: a .lstm file to save to (and to open again later).
+    answers.save = { canceled: false, filePath: '/home/me/saved' };
+    expect(await ipcMain.invoke(SHELL_CHANNELS.chooseSavePath, event, 'model', 'x')).toEqual({
+      ok: true,
+      payload: { path: '/home/me/saved.lstm' },
+    });
+    expect(await ask('model:save', { file: { path: '/home/me/saved.lstm' } })).toMatchObject({
+      ok: true,
+    });
+    expect(await ask('model:open', { file: { path: '/home/me/saved.lstm' } })).toMatchObject({
+      ok: true,
+    });
+    // The export dialog: a folder to export into, nothing else.
+    answers.open = { canceled: false, filePaths: ['/home/me/web-model'] };
+    await ipcMain.invoke(SHELL_CHANNELS.chooseSavePath, event, 'export', 'x');
+    expect(
+      await ask('model:export', { dir: { path: '/home/me/web-model' }, format: 'tfjs' }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await ask('model:export', { dir: { path: '/home/me/books.zip' }, format: 'tfjs' }),
+    ).toMatchObject({ ok: false });
+    // What the engine lists: recent models and the checkpoint crash recovery offers.
+    expect(await ask('model:open', { file: { path: '/home/me/old.lstm' } })).toMatchObject({
+      ok: false,
+    });
+    await ask('model:recent', {});
+    await ask('model:recoverable', {});
+    expect(await ask('model:open', { file: { path: '/home/me/old.lstm' } })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await ask('model:open', { file: { path: '/data/runs/r1/step-000200.lstm' } }),
+    ).toMatchObject({ ok: true });
+    expect(requests.map((request) => request.channel)).toEqual([
+      'corpus:open',
+      'corpus:open',
+      'model:save',
+      'model:open',
+      'model:export',
+      'model:recent',
+      'model:recoverable',
+      'model:open',
+      'model:open',
+    ]);
+  });
+
+  it('a cancelled dialog grants nothing', async () => {
+    const requests = setup();
+    const event = invokeEvent(OURS);
+    answers.save = { canceled: true, filePath: '/home/me/x.lstm' };
+    expect(await ipcMain.invoke(SHELL_CHANNELS.chooseSavePath, event, 'model', 'x')).toEqual({
+      ok: true,
+      payload: null,
+    });
+    expect(
+      await ipcMain.invoke('model:save', event, { file: { path: '/home/me/x.lstm' } }),
+    ).toMatchObject({ ok: false });
+    expect(requests).toEqual([]);
   });
 
   it('passes engine errors back as data, with their code', async () => {
@@ -188,7 +312,8 @@ describe('IPC handlers', () => {
         },
       } as never,
       location,
-      shell: desktopShell,
+      dialogs: nativeDialogs,
+      grants: new PathGrants(),
     });
     new BrowserWindow();
     expect(await ipcMain.invoke('training:pause', invokeEvent(OURS), {})).toEqual({

@@ -34,7 +34,6 @@ describe('preload', () => {
         'kind',
         'onMenu',
         'openExternal',
-        'setProgress',
       ].sort(),
     );
     for (const generic of ['send', 'invoke', 'on', 'ipcRenderer', 'require', 'process']) {
@@ -82,21 +81,23 @@ describe('preload', () => {
     expect(ipcRenderer.listenerCount(EVENT_CHANNEL)).toBe(0);
   });
 
-  it('gets dropped files’ paths with webUtils and sends shell calls on their own channels', async () => {
+  it('hands a dropped file’s path (from webUtils) to main, and sends shell calls on their own channels', async () => {
+    ipcRenderer.route = async (channel, ...args) => ({
+      ok: true,
+      payload: channel === SHELL_CHANNELS.droppedFile ? { path: args[0] } : { path: '/x.lstm' },
+    });
+    ipcRenderer.invoked.length = 0;
     expect(await bridge.shell.fileRef({ path: '/home/me/text8.zip' } as unknown as File)).toEqual({
       path: '/home/me/text8.zip',
     });
     await expect(bridge.shell.fileRef({} as File)).rejects.toThrow('this file has no path on disk');
-    ipcRenderer.route = async () => ({ ok: true, payload: { path: '/x.lstm' } });
-    ipcRenderer.invoked.length = 0;
     expect(await bridge.shell.chooseSavePath('model', 'my model')).toEqual({ path: '/x.lstm' });
     expect(await bridge.shell.chooseOpenPath('corpus')).toEqual({ path: '/x.lstm' });
-    bridge.shell.setProgress(0.5);
     bridge.shell.openExternal('https://example.com/');
     expect(ipcRenderer.invoked).toEqual([
+      { channel: SHELL_CHANNELS.droppedFile, args: ['/home/me/text8.zip'] },
       { channel: SHELL_CHANNELS.chooseSavePath, args: ['model', 'my model'] },
       { channel: SHELL_CHANNELS.chooseOpenPath, args: ['corpus'] },
-      { channel: SHELL_CHANNELS.setProgress, args: [0.5] },
       { channel: SHELL_CHANNELS.openExternal, args: ['https://example.com/'] },
     ]);
     expect(bridge.shell.downloadUrl('/x.lstm')).toBeNull();

@@ -120,6 +120,13 @@ describe('LSTM Studio in the browser', () => {
     await saved.waitFor({ timeout: 30_000 });
     const savedPath = (await saved.locator('code').textContent()) ?? '';
     expect(savedPath).toMatch(/\.lstm$/);
+    // The download link carries no token; the browser's own same-origin request fetches it.
+    const link = page.getByRole('link', { name: 'download' });
+    expect(await link.getAttribute('href')).not.toContain('token');
+    const downloading = page.waitForEvent('download');
+    await link.click();
+    const downloaded = await (await downloading).path();
+    expect(readFileSync(downloaded).equals(readFileSync(savedPath))).toBe(true);
 
     // A fresh page knows nothing of the model: open it from the file, through the file chooser.
     const { page: fresh, problems: freshProblems } = await openApp(browser, appUrl);

@@ -41,6 +41,9 @@ export async function openApp(
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
   await page.goto(url);
+  // The printed URL's token is exchanged for a cookie: the address the page ends at has none.
+  if (new URL(page.url()).searchParams.has('token'))
+    throw new Error(`the token stayed in the address: ${page.url()}`);
   // The presets arrive over the WebSocket: once the preset list is filled, the app is live.
   await page.getByLabel('Preset').locator('option').first().waitFor({ state: 'attached' });
   return { page, problems };

@@ -30,17 +30,13 @@ class FakeSocket extends EventTarget {
   }
 }
 
-function setup(search = '?token=secret', stored = new Map<string, string>()) {
+function setup() {
   const sockets: FakeSocket[] = [];
   const timers: { callback: () => void; ms: number }[] = [];
   const requests: { url: string; init?: RequestInit }[] = [];
-  let cleaned = 0;
+  const warnings: string[] = [];
   const environment: BrowserBridgeEnvironment = {
-    location: { protocol: 'http:', host: '127.0.0.1:4321', search, pathname: '/' },
-    storage: {
-      getItem: (key) => stored.get(key) ?? null,
-      setItem: (key, value) => void stored.set(key, value),
-    },
+    location: { protocol: 'http:', host: '127.0.0.1:4321' },
     createSocket: (url) => {
       const socket = new FakeSocket(url);
       sockets.push(socket);
@@ -56,25 +52,29 @@ function setup(search = '?token=secret', stored = new Map<string, string>()) {
         return Response.json({ path: '/srv/models/m.lstm' });
       return new Response('nope', { status: 404 });
     },
-    cleanUrl: () => void cleaned++,
     setTimeout: (callback, ms) => void timers.push({ callback, ms }),
+    warn: (message) => void warnings.push(message),
   };
   const bridge = createBrowserBridge(environment);
-  return { bridge, sockets, timers, stored, requests, cleaned: () => cleaned };
+  return { bridge, sockets, timers, requests, warnings, environment };
 }
 
 describe('browser bridge', () => {
-  test('takes the token from the URL, keeps it for the tab and cleans the address bar', () => {
-    const { sockets, stored, cleaned } = setup('?token=secret');
-    expect(sockets[0]!.url).toBe('ws://127.0.0.1:4321/ws?token=secret');
-    expect(stored.get('lstm-studio-token')).toBe('secret');
-    expect(cleaned()).toBe(1);
+  test('connects to its own server with no token anywhere (the session cookie authorises it)', () => {
+    const { sockets } = setup();
+    expect(sockets[0]!.url).toBe('ws://127.0.0.1:4321/ws');
   });
 
-  test('falls back to the stored token after a reload without ?token', () => {
-    const first = setup('?token=abc');
-    const { sockets } = setup('', first.stored);
-    expect(sockets[0]!.url).toBe('ws://127.0.0.1:4321/ws?token=abc');
+  test('a reply no command waits for (a malformed frame) is noted, not lost', () => {
+    const { sockets, warnings } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({
+      kind: 'reply',
+      id: -1,
+      ok: false,
+      error: { code: 'protocol/malformed', message: 'the message is not JSON' },
+    });
+    expect(warnings).toEqual(['the server: the message is not JSON']);
   });
 
   test('queues commands until the socket opens and resolves them with their replies', async () => {
@@ -155,26 +155,39 @@ describe('browser bridge', () => {
     await expect(bridge.shell.fileRef(file)).resolves.toEqual({
       path: '/srv/uploads/1-corpus.zip',
     });
-    expect(requests[0]!.url).toBe('/upload?token=secret');
+    expect(requests[0]!.url).toBe('/upload');
     expect(requests[0]!.init?.method).toBe('POST');
     expect((requests[0]!.init?.headers as Record<string, string>)['x-file-name']).toBe(
       encodeURIComponent('my corpus ü.zip'),
     );
   });
 
-  test('save paths and downloads go through the token-guarded HTTP routes', async () => {
+  test('an upload whose connection drops fails in one line', async () => {
+    const { bridge, environment } = setup();
+    environment.fetch = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const error = await bridge.shell.fileRef(new File(['x'], 'big.zip')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({
+      code: 'upload/failed',
+      message: 'Uploading big.zip failed: the connection to the server was lost',
+    });
+  });
+
+  test('save paths and downloads go through plain same-origin routes, with no token in them', async () => {
     const { bridge, requests } = setup();
     await expect(bridge.shell.chooseSavePath('model', 'a b.lstm')).resolves.toEqual({
       path: '/srv/models/m.lstm',
     });
-    expect(requests[0]!.url).toBe('/models/save-path?name=a+b.lstm&token=secret');
+    expect(requests[0]!.url).toBe('/models/save-path?name=a+b.lstm');
     expect(bridge.shell.downloadUrl('/srv/models/m.lstm')).toBe(
-      '/download?path=%2Fsrv%2Fmodels%2Fm.lstm&token=secret',
+      '/download?path=%2Fsrv%2Fmodels%2Fm.lstm',
     );
     await expect(bridge.shell.chooseSavePath('export', 'm-tfjs')).resolves.toEqual({
       path: '/srv/exports/m-tfjs',
     });
-    expect(requests[1]!.url).toBe('/exports/save-path?name=m-tfjs&token=secret');
+    expect(requests[1]!.url).toBe('/exports/save-path?name=m-tfjs');
     await expect(bridge.shell.chooseOpenPath('model')).resolves.toBeNull();
   });
 

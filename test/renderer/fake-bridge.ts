@@ -197,7 +197,6 @@ export class FakeBridge implements RendererBridge {
       chooseOpenPath: async () => null,
       chooseSavePath: async (_purpose, name) => ({ path: `/models/${name}` }),
       downloadUrl: (path) => `/download?path=${encodeURIComponent(path)}`,
-      setProgress: () => {},
       onMenu: (listener) => {
         this.menuListeners.add(listener);
         return () => this.menuListeners.delete(listener);
