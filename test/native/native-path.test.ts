@@ -22,7 +22,8 @@ function addonFolder(name: string): string {
   return release;
 }
 
-const proc = process as NodeJS.Process & { resourcesPath?: string };
+// Electron sets process.resourcesPath; plain Node, as here, does not.
+const proc = process as unknown as { resourcesPath?: string };
 let stderr: ReturnType<typeof vi.spyOn>;
 
 beforeEach(() => {
