@@ -1,7 +1,9 @@
 /**
  * `npm run doctor` and `lstm-studio doctor`: what this installation really runs on — the
  * TensorFlow backend and version, where the native library came from, whether the fused
- * LSTM kernels work, and the thread settings TensorFlow will use. Everything is asked of
+ * LSTM kernels work, which pair runs (LSTM Studio's, with the instruction set and the
+ * library its C kernel API came from, or TensorFlow's and why), and the thread settings
+ * TensorFlow will use. Everything is asked of
  * the running system, nothing assumed.
  */
 import { createRequire } from 'node:module';
@@ -94,6 +96,8 @@ export async function doctorReport(): Promise<DoctorReport> {
       const info = engine.engineInfo();
       report.fusedKernels = info.fusedKernels;
       report.lstmKernels = info.lstmKernels;
+      // LSTM Studio's kernels fell back to TensorFlow's: why, and what to do.
+      if (info.kernelNotice) problems.push(info.kernelNotice);
       if (!report.fusedKernels) {
         problems.push('fused BlockLSTM kernels unavailable: training falls back to the slow path');
       }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { EngineInfo } from '../protocol/types';
-import { fusedKernelsAvailable, lstmKernelNames } from './kernels/fused-lstm';
+import { fallbackNotice, fusedKernelsAvailable, lstmKernelChoice } from './kernels/fused-lstm';
 import { nodeBackend, tf } from './tf';
 
 let appVersion: string | null = null;
@@ -42,15 +42,23 @@ function librarySource(): string {
   }
 }
 
-/** Backend name, TensorFlow version, whether the fused kernels exist, app version. */
+/**
+ * Backend name, TensorFlow version, whether the fused kernels exist, which pair runs, and
+ * (only when LSTM Studio's kernels fell back without being asked to) the one-line notice
+ * saying why and what to do; app version.
+ */
 export function engineInfo(): EngineInfo {
   const backend = nodeBackend();
+  const fused = fusedKernelsAvailable();
+  const choice = fused ? lstmKernelChoice() : null;
+  const fallback = choice?.fallback;
   return {
     backend: tf.getBackend(),
     tensorflowVersion: backend?.binding.TF_Version ?? tf.version['tfjs-core'],
     librarySource: librarySource(),
-    fusedKernels: fusedKernelsAvailable(),
-    lstmKernels: fusedKernelsAvailable() ? lstmKernelNames().description : 'reference (plain tfjs)',
+    fusedKernels: fused,
+    lstmKernels: choice ? choice.names.description : 'reference (plain tfjs)',
+    ...(fallback && fallback.cause !== 'forced' ? { kernelNotice: fallbackNotice(fallback) } : {}),
     appVersion: readAppVersion(),
   };
 }

@@ -23,6 +23,7 @@ import { FusedLstm, fusedKernelsAvailable, type LstmKernelNames } from './kernel
 import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/lstm-types';
 import { Ops } from './kernels/ops';
 import { ReferenceLstm } from './kernels/reference-lstm';
+import { softmaxLossByOps } from './kernels/softmax-loss';
 import { mixSeed } from './rng';
 import { tf } from './tf';
 
@@ -188,8 +189,6 @@ export function trainingPass(
   dropout: { rate: number; seeds: Tensor[] } | null,
 ): TrainingPass {
   const { ops, lstm } = context;
-  const [steps, batch] = inputs.shape as [number, number];
-  const rows = steps * batch;
   const layerCount = config.layers.length;
   const x0 = embed(context, params, config, vocabularySize, inputs);
 
@@ -215,7 +214,6 @@ export function trainingPass(
     outs.push(out);
     x = out.h;
   }
-  const units = config.layers[layerCount - 1];
   let topMask: Tensor | null = null;
   let top = x;
   if (dropout) {
@@ -223,36 +221,18 @@ export function trainingPass(
     top = ops.mul(x, topMask);
   }
   const grads: Params = {};
-  let loss: Tensor;
-  let dh: Tensor;
-  // LSTM Studio's kernels do the output layer, its loss and its gradients in one kernel.
-  const fusedLoss =
-    lstm instanceof FusedLstm
+  // LSTM Studio's kernels do the output layer, its loss and its gradients in one kernel;
+  // otherwise separate TensorFlow ops do the same (kernels/softmax-loss.ts).
+  const output =
+    (lstm instanceof FusedLstm
       ? lstm.softmaxLoss(top, params['softmax/kernel'], params['softmax/bias'], targets)
-      : null;
-  if (fusedLoss) {
-    if (top !== x) top.dispose();
-    loss = fusedLoss.loss;
-    grads['softmax/kernel'] = fusedLoss.kernel;
-    grads['softmax/bias'] = fusedLoss.bias;
-    dh = fusedLoss.top;
-  } else {
-    const top2d = ops.reshape(top, [rows, units]);
-    if (top !== x) top.dispose();
-    const product = ops.matMul(top2d, params['softmax/kernel']);
-    const logits = ops.biasAdd(product, params['softmax/bias']);
-    product.dispose();
-    const [lossPerRow, dlogits] = ops.softmaxCrossEntropy(logits, targets);
-    loss = lossPerRow;
-    logits.dispose();
-    grads['softmax/kernel'] = ops.matMul(top2d, dlogits, true, false);
-    grads['softmax/bias'] = ops.sum(dlogits, [0]);
-    top2d.dispose();
-    const dtop = ops.matMul(dlogits, params['softmax/kernel'], false, true);
-    dlogits.dispose();
-    dh = ops.reshape(dtop, [steps, batch, units]);
-    dtop.dispose();
-  }
+      : null) ??
+    softmaxLossByOps(ops, top, params['softmax/kernel'], params['softmax/bias'], targets);
+  if (top !== x) top.dispose();
+  const loss = output.loss;
+  grads['softmax/kernel'] = output.kernel;
+  grads['softmax/bias'] = output.bias;
+  let dh = output.top;
   if (topMask) {
     const masked = ops.mul(dh, topMask);
     dh.dispose();

@@ -254,5 +254,10 @@ export interface EngineInfo {
   fusedKernels: boolean;
   /** Which fused LSTM kernel pair trains and generates, and why (kernels/fused-lstm.ts). */
   lstmKernels: string;
+  /**
+   * Set only when LSTM Studio's kernels fell back to TensorFlow's without being asked to:
+   * one line saying why and what to do, for the window's status line.
+   */
+  kernelNotice?: string;
   appVersion: string;
 }

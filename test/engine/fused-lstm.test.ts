@@ -44,7 +44,10 @@ describe('fused LSTM kernels', () => {
     expect(load.ok ? 'loaded' : load.reason).toBe('loaded');
     const chosen = lstmKernelNames();
     if (process.env.LSTM_STUDIO_KERNELS === 'tensorflow') expect(chosen.source).toBe('tensorflow');
-    else expect(chosen.description).toMatch(/^LSTM Studio kernels \((avx512|avx2|baseline)\)$/);
+    else
+      expect(chosen.description).toMatch(
+        /^LSTM Studio kernels \((avx512|avx2|baseline); C kernel API from libtensorflow\S*\)$/,
+      );
   });
 
   const studio = studioKernelNames();

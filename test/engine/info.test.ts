@@ -13,5 +13,10 @@ describe('engineInfo', () => {
     expect(info.fusedKernels).toBe(true);
     expect(info.appVersion).toBe(pkg.version);
     expect(info.librarySource.length).toBeGreaterThan(0);
+    // LSTM Studio's kernels are built and pass their self-check here: no fallback to report.
+    if (process.env.LSTM_STUDIO_KERNELS !== 'tensorflow') {
+      expect(info.lstmKernels).toMatch(/^LSTM Studio kernels \(/);
+      expect(info.kernelNotice).toBeUndefined();
+    }
   });
 });

@@ -7,8 +7,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * Runs LSTM Studio's kernels compiled for one instruction set (forced with
  * LSTM_STUDIO_KERNEL_ISA in a fresh process) against TensorFlow's pair on shapes that use
- * the vector code, its tails and the one-hot path; prints the ISA and the largest
- * difference of any output or gradient.
+ * the vector code, its tails and the one-hot path; prints the ISA, the largest
+ * difference of any output or gradient, and which pair the start-up self-check chose.
  */
 const SCRIPT = `
 const { tf } = await import('./src-main/engine/tf.ts');
@@ -31,10 +31,13 @@ for (const [T, B, I, H, oneHot] of [[5, 6, 11, 20, true], [3, 9, 27, 40, false],
   const ours = run(studio), theirs = run(TENSORFLOW_NAMES);
   ours.forEach((values, k) => values.forEach((v, j) => { worst = Math.max(worst, Math.abs(v - theirs[k][j])); }));
 }
-console.log(JSON.stringify({ description: studio.description, worst }));
+// The start-up self-check, run on this instruction set: it decides whether the engine uses them.
+const { lstmKernelChoice } = await import('./src-main/engine/kernels/fused-lstm.ts');
+const chosen = lstmKernelChoice().names.source;
+console.log(JSON.stringify({ description: studio.description, worst, chosen }));
 `;
 
-function runWith(isa: string): { description: string; worst: number } {
+function runWith(isa: string): { description: string; worst: number; chosen: string } {
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', SCRIPT],
@@ -51,15 +54,17 @@ function runWith(isa: string): { description: string; worst: number } {
 
 describe("LSTM Studio's kernels on every instruction set they are built for", () => {
   it('baseline vector code agrees with TensorFlow to 1e-4', () => {
-    const { description, worst } = runWith('baseline');
-    expect(description).toBe('LSTM Studio kernels (baseline)');
+    const { description, worst, chosen } = runWith('baseline');
+    expect(description).toMatch(/^LSTM Studio kernels \(baseline; C kernel API from \S+\)$/);
     expect(worst).toBeLessThan(1e-4);
+    expect(chosen).toBe('lstm-studio');
   });
 
   it('AVX2 + FMA code agrees with TensorFlow to 1e-4 (on CPUs that have AVX2)', () => {
-    const { description, worst } = runWith('avx2');
+    const { description, worst, chosen } = runWith('avx2');
     // A CPU without AVX2 falls back to the baseline code, which the test above covers.
-    expect(description).toMatch(/^LSTM Studio kernels \((avx2|baseline)\)$/);
+    expect(description).toMatch(/^LSTM Studio kernels \((avx2|baseline); C kernel API from \S+\)$/);
     expect(worst).toBeLessThan(1e-4);
+    expect(chosen).toBe('lstm-studio');
   });
 });

@@ -3,10 +3,12 @@
  * one runs it backward. Two pairs can fill it, with the same inputs, attributes and
  * outputs:
  * - LSTM Studio's own `LstmStudioBlockLSTM` / `LstmStudioBlockLSTMGrad`
- *   (src-main/native/kernels, loaded by studio-kernels.ts), used when they load and agree
- *   with TensorFlow's pair on a test case;
+ *   (src-main/native/kernels, loaded by studio-kernels.ts) with their softmax-loss and
+ *   clip-and-update kernels, used when they load and pass the start-up self-check against
+ *   TensorFlow's ops (self-check.ts);
  * - TensorFlow's `BlockLSTM` / `BlockLSTMGrad` otherwise, or when
- *   `LSTM_STUDIO_KERNELS=tensorflow`.
+ *   `LSTM_STUDIO_KERNELS=tensorflow`. Such a fallback is said once, on stderr, with why and
+ *   what to do, and travels with the engine's info to doctor, the bench and the window.
  * Both are held to the plain-tfjs reference in test/engine/fused-lstm.test.ts.
  *
  * Which kernel version, and why (checked against the reference in test/engine):
@@ -27,7 +29,15 @@ import type { Tensor } from '@tensorflow/tfjs-node';
 import { nodeBackend, tf } from '../tf';
 import type { LstmGradients, LstmKernels, LstmOutputs } from './lstm-types';
 import { Ops } from './ops';
-import { loadStudioKernels } from './studio-kernels';
+import { selfCheck, type SelfCheckResult } from './self-check';
+import type { SoftmaxLoss } from './softmax-loss';
+import {
+  SELF_CHECK_ADVICE,
+  loadStudioKernels,
+  type KernelFallback,
+  type StudioKernels,
+  type StudioKernelsLoad,
+} from './studio-kernels';
 
 /** Which kernel pair fills the seam. */
 export interface LstmKernelNames {
@@ -55,19 +65,23 @@ export const TENSORFLOW_NAMES: LstmKernelNames = {
   description: 'TensorFlow BlockLSTM',
 };
 
+/** LSTM Studio's pair as loaded (see studio-kernels.ts). */
+function namesOf(kernels: StudioKernels): LstmKernelNames {
+  return {
+    forward: kernels.forward,
+    backward: kernels.backward,
+    optionalInputGradient: true,
+    softmaxLoss: kernels.softmaxLoss,
+    clipSgd: kernels.clipSgd,
+    source: 'lstm-studio',
+    description: `LSTM Studio kernels (${kernels.isa}; C kernel API from ${kernels.api})`,
+  };
+}
+
 /** LSTM Studio's pair, or null when its library did not load (see studio-kernels.ts). */
 export function studioKernelNames(): LstmKernelNames | null {
   const load = loadStudioKernels();
-  if (!load.ok) return null;
-  return {
-    forward: load.kernels.forward,
-    backward: load.kernels.backward,
-    optionalInputGradient: true,
-    softmaxLoss: load.kernels.softmaxLoss,
-    clipSgd: load.kernels.clipSgd,
-    source: 'lstm-studio',
-    description: `LSTM Studio kernels (${load.kernels.isa})`,
-  };
+  return load.ok ? namesOf(load.kernels) : null;
 }
 
 /** The fused kernels, run through `ops`. */
@@ -159,12 +173,7 @@ export class FusedLstm implements LstmKernels {
    * (int32, N rows of top): per-row losses [N] and the gradients of their sum for top,
    * kernel and bias — or null when the pair has no fused softmax-loss kernel.
    */
-  softmaxLoss(
-    top: Tensor,
-    kernel: Tensor,
-    bias: Tensor,
-    targets: Tensor,
-  ): { loss: Tensor; top: Tensor; kernel: Tensor; bias: Tensor } | null {
+  softmaxLoss(top: Tensor, kernel: Tensor, bias: Tensor, targets: Tensor): SoftmaxLoss | null {
     if (!this.names.softmaxLoss) return null;
     const [loss, dTop, dKernel, dBias] = this.ops.runMany(
       this.names.softmaxLoss,
@@ -181,74 +190,76 @@ export class FusedLstm implements LstmKernels {
 }
 
 let available: boolean | null = null;
-let chosen: LstmKernelNames | null = null;
 
-/** Runs a pair forward and backward on a small fixed case; returns its outputs' values. */
-function runPair(names: LstmKernelNames, seed: number): Float32Array[] {
-  const ops = new Ops();
-  const tensors: Tensor[] = [];
-  const keep = <T extends Tensor>(t: T): T => {
-    tensors.push(t);
-    return t;
-  };
+/** Which pair the engine uses, and, when it is TensorFlow's in place of LSTM Studio's, why. */
+export interface LstmKernelChoice {
+  names: LstmKernelNames;
+  fallback: KernelFallback | null;
+}
+
+let choice: LstmKernelChoice | null = null;
+
+/** The one line a fallback is told in (stderr, the window's status line). */
+export function fallbackNotice(fallback: KernelFallback): string {
+  return `training uses TensorFlow's BlockLSTM kernels (slower): LSTM Studio's kernels are off because ${fallback.reason}; ${fallback.advice}`;
+}
+
+/**
+ * Decides the pair from LSTM Studio's kernels as loaded: theirs when the self-check passes,
+ * else TensorFlow's with the reason. (Exported for tests; the engine calls lstmKernelChoice.)
+ */
+export function decideKernels(
+  load: StudioKernelsLoad,
+  check: (studio: LstmKernelNames) => SelfCheckResult = (studio) =>
+    selfCheck(studio, TENSORFLOW_NAMES, (ops, names) => new FusedLstm(ops, names)),
+): LstmKernelChoice {
+  const tensorflow = (fallback: KernelFallback): LstmKernelChoice => ({
+    names: { ...TENSORFLOW_NAMES, description: `TensorFlow BlockLSTM (${fallback.reason})` },
+    fallback,
+  });
+  if (!load.ok) return tensorflow({ cause: load.cause, reason: load.reason, advice: load.advice });
+  const studio = namesOf(load.kernels);
   try {
-    const lstm = new FusedLstm(ops, names);
-    const [T, B, I, H] = [3, 2, 5, 4];
-    const x = keep(tf.randomUniform([T, B, I], -1, 1, 'float32', seed));
-    const c = keep(tf.randomUniform([B, H], -1, 1, 'float32', seed + 1));
-    const h = keep(tf.randomUniform([B, H], -1, 1, 'float32', seed + 2));
-    const kernel = keep(tf.randomUniform([I + H, 4 * H], -1, 1, 'float32', seed + 3));
-    const bias = keep(tf.randomUniform([4 * H], -1, 1, 'float32', seed + 4));
-    const dh = keep(tf.randomUniform([T, B, H], -1, 1, 'float32', seed + 5));
-    const out = lstm.forward(x, c, h, kernel, bias);
-    Object.values(out).forEach(keep);
-    const grads = lstm.backward(x, c, h, kernel, bias, out, null, dh);
-    Object.values(grads).forEach(keep);
-    return [out.h, out.cs, grads.x, grads.cPrev, grads.hPrev, grads.kernel, grads.bias].map(
-      (t) => t.dataSync() as Float32Array,
-    );
-  } finally {
-    tf.dispose(tensors);
-    ops.dispose();
+    const result = check(studio);
+    if (result.ok) return { names: studio, fallback: null };
+    return tensorflow({
+      cause: 'self-check',
+      reason: `${result.entry} differs from TensorFlow's ops by ${result.difference.toExponential(1)} on the start-up self-check`,
+      advice: SELF_CHECK_ADVICE,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return tensorflow({
+      cause: 'self-check',
+      reason: `they failed the start-up self-check (${message.split('\n')[0]})`,
+      advice: SELF_CHECK_ADVICE,
+    });
   }
 }
 
 /**
- * Which pair the engine uses, decided once: LSTM Studio's kernels when they load and
- * agree with TensorFlow's pair to 1e-4 on a small case (unless `LSTM_STUDIO_KERNELS` is
- * `tensorflow`), else TensorFlow's.
+ * Which pair the engine uses, decided once per process: LSTM Studio's kernels when they
+ * load and pass the self-check (unless `LSTM_STUDIO_KERNELS` is `tensorflow`), else
+ * TensorFlow's. A fallback the user did not ask for is told once on stderr.
  */
-export function lstmKernelNames(): LstmKernelNames {
-  if (chosen) return chosen;
-  const tensorflow = (why: string): LstmKernelNames => ({
-    ...TENSORFLOW_NAMES,
-    description: `TensorFlow BlockLSTM (${why})`,
-  });
+export function lstmKernelChoice(): LstmKernelChoice {
+  if (choice) return choice;
   if (process.env.LSTM_STUDIO_KERNELS === 'tensorflow') {
-    chosen = tensorflow('LSTM_STUDIO_KERNELS=tensorflow');
-    return chosen;
+    const reason = 'LSTM_STUDIO_KERNELS=tensorflow';
+    choice = {
+      names: { ...TENSORFLOW_NAMES, description: `TensorFlow BlockLSTM (${reason})` },
+      fallback: { cause: 'forced', reason, advice: 'unset LSTM_STUDIO_KERNELS to use them' },
+    };
+    return choice;
   }
-  const load = loadStudioKernels();
-  const studio = studioKernelNames();
-  if (!load.ok || !studio) {
-    chosen = tensorflow(`LSTM Studio's kernels ${load.ok ? 'did not load' : load.reason}`);
-    return chosen;
-  }
-  try {
-    const ours = runPair(studio, 11);
-    const theirs = runPair(TENSORFLOW_NAMES, 11);
-    const worst = Math.max(
-      ...ours.map((values, k) => Math.max(...values.map((v, j) => Math.abs(v - theirs[k][j])))),
-    );
-    chosen =
-      worst <= 1e-4
-        ? studio
-        : tensorflow(`LSTM Studio's kernels differ from it by ${worst.toExponential(1)}`);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    chosen = tensorflow(`LSTM Studio's kernels failed: ${message.split('\n')[0]}`);
-  }
-  return chosen;
+  choice = decideKernels(loadStudioKernels());
+  if (choice.fallback) process.stderr.write(`LSTM Studio: ${fallbackNotice(choice.fallback)}\n`);
+  return choice;
+}
+
+/** The pair the engine uses (see lstmKernelChoice). */
+export function lstmKernelNames(): LstmKernelNames {
+  return lstmKernelChoice().names;
 }
 
 /**

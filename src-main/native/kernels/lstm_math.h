@@ -1,8 +1,11 @@
-// The arithmetic of LSTM Studio's LSTM kernels, written once and compiled once per
-// instruction set: lstm_kernels.cc includes this file inside one namespace per target,
-// with VW, the vector width in floats, set to 16 (AVX-512), 8 (AVX2 + FMA) or 4 (baseline).
-// Plain loops over row-major float arrays, with GCC/Clang vector types; no TensorFlow
-// types. Deliberately without an include guard.
+// The arithmetic of LSTM Studio's kernels, written once and compiled once per instruction
+// set: kernel_math.cc includes this file inside one namespace per target, with VW, the
+// vector width in floats, set to 16 (AVX-512), 8 (AVX2 + FMA) or 4 (baseline). Plain loops
+// over row-major float arrays, with GCC/Clang vector types; no TensorFlow types. Every
+// size, count, index and leading dimension is 64-bit (`idx`), so no offset wraps however
+// large the shapes the kernels' checks let through. Deliberately without an include guard.
+
+typedef ::kernels::idx idx;
 
 typedef float vec __attribute__((vector_size(VW * 4)));
 typedef float vec_u __attribute__((vector_size(VW * 4), aligned(4)));
@@ -18,66 +21,66 @@ static inline vec splat(float x) { return x - (vec){}; }
 // result does not depend on the blocking, which keeps a panel of B in cache (K in blocks
 // of KB rows, N in blocks of 4·VW columns) while the rows of A go by.
 template <bool TA>
-static inline float a_at(const float* A, int lda, int i, int k) {
+static inline float a_at(const float* A, idx lda, idx i, idx k) {
   return TA ? A[k * lda + i] : A[i * lda + k];
 }
 
 template <bool TA, int R, int NV>
-static inline void micro(int i, int j, int k0, int k1, const float* A, int lda, const float* B,
-                         int ldb, float* C, int ldc, bool from_zero) {
+static inline void micro(idx i, idx j, idx k0, idx k1, const float* A, idx lda, const float* B,
+                         idx ldb, float* C, idx ldc, bool from_zero) {
   vec acc[R][NV];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < NV; v++)
+  for (idx r = 0; r < R; r++)
+    for (idx v = 0; v < NV; v++)
       acc[r][v] = from_zero ? splat(0.f) : load(C + (i + r) * ldc + j + v * VW);
-  for (int k = k0; k < k1; k++) {
+  for (idx k = k0; k < k1; k++) {
     const float* b = B + k * ldb + j;
     vec bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = load(b + v * VW);
-    for (int r = 0; r < R; r++) {
+    for (idx v = 0; v < NV; v++) bv[v] = load(b + v * VW);
+    for (idx r = 0; r < R; r++) {
       const vec a = splat(a_at<TA>(A, lda, i + r, k));
-      for (int v = 0; v < NV; v++) acc[r][v] += a * bv[v];
+      for (idx v = 0; v < NV; v++) acc[r][v] += a * bv[v];
     }
   }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < NV; v++) store(C + (i + r) * ldc + j + v * VW, acc[r][v]);
+  for (idx r = 0; r < R; r++)
+    for (idx v = 0; v < NV; v++) store(C + (i + r) * ldc + j + v * VW, acc[r][v]);
 }
 
 template <bool TA, int NV>
-static inline void rows_of_panel(int M, int j, int k0, int k1, const float* A, int lda,
-                                 const float* B, int ldb, float* C, int ldc, bool from_zero) {
-  int i = 0;
+static inline void rows_of_panel(idx M, idx j, idx k0, idx k1, const float* A, idx lda,
+                                 const float* B, idx ldb, float* C, idx ldc, bool from_zero) {
+  idx i = 0;
   for (; i + 4 <= M; i += 4) micro<TA, 4, NV>(i, j, k0, k1, A, lda, B, ldb, C, ldc, from_zero);
   for (; i < M; i++) micro<TA, 1, NV>(i, j, k0, k1, A, lda, B, ldb, C, ldc, from_zero);
 }
 
 template <bool TA>
-static void gemm_t(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
-                   float* C, int ldc, bool accumulate) {
+static void gemm_t(idx M, idx N, idx K, const float* A, idx lda, const float* B, idx ldb,
+                   float* C, idx ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) C[i * ldc + j] = 0.f;
+      for (idx i = 0; i < M; i++)
+        for (idx j = 0; j < N; j++) C[i * ldc + j] = 0.f;
     return;
   }
-  const int KB = 256;
-  const int full = N - N % VW;
+  const idx KB = 256;
+  const idx full = N - N % VW;
   // The last N % VW columns go through zero-padded copies of B's and C's edge.
-  const int tail = N - full;
+  const idx tail = N - full;
   static thread_local std::vector<float> pad_b, pad_c;
   if (tail > 0) {
     if (pad_b.size() < static_cast<size_t>(K) * VW) pad_b.resize(static_cast<size_t>(K) * VW);
     if (pad_c.size() < static_cast<size_t>(M) * VW) pad_c.resize(static_cast<size_t>(M) * VW);
-    for (int k = 0; k < K; k++)
-      for (int c = 0; c < VW; c++) pad_b[k * VW + c] = c < tail ? B[k * ldb + full + c] : 0.f;
-    for (int i = 0; i < M; i++)
-      for (int c = 0; c < VW; c++)
+    for (idx k = 0; k < K; k++)
+      for (idx c = 0; c < VW; c++) pad_b[k * VW + c] = c < tail ? B[k * ldb + full + c] : 0.f;
+    for (idx i = 0; i < M; i++)
+      for (idx c = 0; c < VW; c++)
         pad_c[i * VW + c] = accumulate && c < tail ? C[i * ldc + full + c] : 0.f;
   }
-  for (int k0 = 0; k0 < K; k0 += KB) {
-    const int k1 = k0 + KB < K ? k0 + KB : K;
+  for (idx k0 = 0; k0 < K; k0 += KB) {
+    const idx k1 = k0 + KB < K ? k0 + KB : K;
     const bool from_zero = k0 == 0 && !accumulate;
-    int j = 0;
+    idx j = 0;
     for (; j + 4 * VW <= full; j += 4 * VW)
       rows_of_panel<TA, 4>(M, j, k0, k1, A, lda, B, ldb, C, ldc, from_zero);
     for (; j < full; j += VW) rows_of_panel<TA, 1>(M, j, k0, k1, A, lda, B, ldb, C, ldc, from_zero);
@@ -85,31 +88,31 @@ static void gemm_t(int M, int N, int K, const float* A, int lda, const float* B,
       rows_of_panel<TA, 1>(M, 0, k0, k1, A, lda, pad_b.data(), VW, pad_c.data(), VW, false);
   }
   if (tail > 0)
-    for (int i = 0; i < M; i++)
-      for (int c = 0; c < tail; c++) C[i * ldc + full + c] = pad_c[i * VW + c];
+    for (idx i = 0; i < M; i++)
+      for (idx c = 0; c < tail; c++) C[i * ldc + full + c] = pad_c[i * VW + c];
 }
 
-static void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C,
-                 int ldc, bool accumulate) {
+static void gemm(idx M, idx N, idx K, const float* A, idx lda, const float* B, idx ldb, float* C,
+                 idx ldc, bool accumulate) {
   gemm_t<false>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 // The same with A given transposed: C (+)= Aᵀ·B where A is stored [K, M].
-static void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
-                    float* C, int ldc, bool accumulate) {
+static void gemm_tn(idx M, idx N, idx K, const float* A, idx lda, const float* B, idx ldb,
+                    float* C, idx ldc, bool accumulate) {
   gemm_t<true>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 // dst[n] = a[n] + b[n] for n < N.
-static void add_to(int N, float* dst, const float* a, const float* b) {
-  int n = 0;
+static void add_to(idx N, float* dst, const float* a, const float* b) {
+  idx n = 0;
   for (; n + VW <= N; n += VW) store(dst + n, load(a + n) + load(b + n));
   for (; n < N; n++) dst[n] = a[n] + b[n];
 }
 
 // dst[n] += src[n] for n < N.
-static void add_row(int N, float* dst, const float* src) {
-  int n = 0;
+static void add_row(idx N, float* dst, const float* src) {
+  idx n = 0;
   for (; n + VW <= N; n += VW) store(dst + n, load(dst + n) + load(src + n));
   for (; n < N; n++) dst[n] += src[n];
 }
@@ -166,14 +169,14 @@ static inline float stanh(float x) {
 
 // One forward time step's element-wise part. z: [B, 4H] pre-activations (gate blocks
 // i, c, f, o), cs_prev: [B, H]; writes the seven per-step outputs, each [B, H].
-static void cell_forward(int B, int H, const float* z, const float* cs_prev, float forget_bias,
+static void cell_forward(idx B, idx H, const float* z, const float* cs_prev, float forget_bias,
                          float cell_clip, float* i_out, float* cs_out, float* f_out,
                          float* o_out, float* ci_out, float* co_out, float* h_out) {
   const vec fb = splat(forget_bias), clip = splat(cell_clip);
-  for (int b = 0; b < B; b++) {
+  for (idx b = 0; b < B; b++) {
     const float* zr = z + b * 4 * H;
-    const int row = b * H;
-    int u = 0;
+    const idx row = b * H;
+    idx u = 0;
     for (; u + VW <= H; u += VW) {
       const vec i = vsigmoid(load(zr + u));
       const vec ci = vtanh(load(zr + H + u));
@@ -217,17 +220,17 @@ static void cell_forward(int B, int H, const float* z, const float* cs_prev, flo
 // the next step; all [B, H]). Writes the pre-activation gradients dz [B, 4H] and, over
 // dcs_next, the cell-state gradient for the previous step. Like TensorFlow's kernel, the
 // cell clip (if any) is not differentiated.
-static void cell_backward(int B, int H, const float* dh_above, const float* dh_next,
+static void cell_backward(idx B, idx H, const float* dh_above, const float* dh_next,
                           const float* dcs_above, const float* i_, const float* cs_prev,
                           const float* f_, const float* o_, const float* ci_, const float* co_,
                           float* dz, float* dcs_next) {
   const vec one = splat(1.0f);
-  for (int b = 0; b < B; b++) {
+  for (idx b = 0; b < B; b++) {
     float* dzr = dz + b * 4 * H;
-    const int row = b * H;
-    int u = 0;
+    const idx row = b * H;
+    idx u = 0;
     for (; u + VW <= H; u += VW) {
-      const int k = row + u;
+      const idx k = row + u;
       const vec g = load(dh_above + k) + load(dh_next + k);
       const vec i = load(i_ + k), f = load(f_ + k), o = load(o_ + k);
       const vec ci = load(ci_ + k), co = load(co_ + k);
@@ -239,7 +242,7 @@ static void cell_backward(int B, int H, const float* dh_above, const float* dh_n
       store(dcs_next + k, dcs * f);
     }
     for (; u < H; u++) {
-      const int k = row + u;
+      const idx k = row + u;
       const float g = dh_above[k] + dh_next[k];
       const float i = i_[k], f = f_[k], o = o_[k], ci = ci_[k], co = co_[k];
       const float dcs = g * o * (1.0f - co * co) + (dcs_above[k] + dcs_next[k]);
@@ -253,16 +256,16 @@ static void cell_backward(int B, int H, const float* dh_above, const float* dh_n
 }
 
 // out[n] = e^{x[n]} for n < count.
-static void exp_all(int count, const float* x, float* out) {
-  int n = 0;
+static void exp_all(idx count, const float* x, float* out) {
+  idx n = 0;
   for (; n + VW <= count; n += VW) store(out + n, vexp(load(x + n)));
   for (; n < count; n++) out[n] = sexp(x[n]);
 }
 
 // out[n] = y[n] + a·x[n] for n < N.
-static void axpy_into(int N, float a, const float* x, const float* y, float* out) {
+static void axpy_into(idx N, float a, const float* x, const float* y, float* out) {
   const vec av = splat(a);
-  int n = 0;
+  idx n = 0;
   for (; n + VW <= N; n += VW) store(out + n, load(y + n) + av * load(x + n));
   for (; n < N; n++) out[n] = y[n] + a * x[n];
 }
