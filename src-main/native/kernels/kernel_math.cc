@@ -13,12 +13,8 @@
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define LSTM_STUDIO_X86 1
+#include <cpuid.h>  // GCC's and Clang's (clang-cl's too)
 #include <immintrin.h>
-#if defined(_MSC_VER)
-#include <intrin.h>
-#else
-#include <cpuid.h>
-#endif
 #endif
 
 #if defined(LSTM_STUDIO_X86) && defined(__clang__)
@@ -77,25 +73,16 @@ struct CpuFeatures {
 };
 
 void cpuid(unsigned leaf, unsigned sub, unsigned regs[4]) {
-#if defined(_MSC_VER)
-  int r[4];
-  __cpuidex(r, static_cast<int>(leaf), static_cast<int>(sub));
-  for (int k = 0; k < 4; k++) regs[k] = static_cast<unsigned>(r[k]);
-#else
   if (!__get_cpuid_count(leaf, sub, &regs[0], &regs[1], &regs[2], &regs[3]))
     regs[0] = regs[1] = regs[2] = regs[3] = 0;
-#endif
 }
 
-// Which register states the operating system saves (XCR0).
+// Which register states the operating system saves (XCR0). Inline assembly rather than
+// _xgetbv, which Clang allows only in functions built for XSAVE.
 unsigned long long saved_state() {
-#if defined(_MSC_VER)
-  return _xgetbv(0);
-#else
   unsigned eax = 0, edx = 0;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
   return (static_cast<unsigned long long>(edx) << 32) | eax;
-#endif
 }
 
 // What the CPU has and the operating system lets programs use: AVX2 with FMA needs the
