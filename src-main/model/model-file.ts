@@ -4,20 +4,24 @@
  * float32 little-endian bytes, back to back). See docs/model-format.md. Reading, with
  * every check a file meets before it is believed, is in model-reader.ts.
  */
+import * as fsp from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { version as appVersion } from '../../package.json';
+import { ModelFileError } from '../errors';
+import { formatBytes } from '../protocol/format';
 import { writeStoredZip } from '../zip/stored-writer';
 import { atomicWrite, type AtomicWriteOptions } from './atomic';
 import {
   FORMAT_NAME,
   FORMAT_VERSION,
   MANIFEST_ENTRY,
+  MAX_MANIFEST_BYTES,
   WEIGHTS_ENTRY,
   validateSnapshot,
   type ModelManifest,
   type TensorEntry,
 } from './manifest';
-import { sha256 } from './model-reader';
+import { isModelFile, sha256 } from './model-reader';
 import type { TrainingSnapshot } from './snapshot';
 
 export { loadModel, modelName, readModelSummary } from './model-reader';
@@ -36,8 +40,10 @@ function tensorBytes(data: Float32Array): Uint8Array {
 /**
  * Saves `snapshot` to `file` atomically (temp file in the same folder, fsync, rename,
  * folder fsync). The snapshot is validated first, so an inconsistent snapshot is never
- * written. Throws ModelFileError (disk full, read-only folder, bad snapshot) and then
- * leaves any previous file at `file` untouched. The tensors are written from the
+ * written. An existing file at `file` is replaced only when it is a model file itself
+ * (by its content, whatever its name): any other file is left alone. Throws
+ * ModelFileError (disk full, read-only folder, bad snapshot, not a model file there) and
+ * then leaves any previous file at `file` untouched. The tensors are written from the
  * snapshot's own arrays (no copy), so they must not change until the promise settles; if
  * they did, the checksums taken first would make the file fail to load, not load wrong.
  */
@@ -47,13 +53,15 @@ export async function saveModel(
   options: AtomicWriteOptions & { savedAt?: Date } = {},
 ): Promise<void> {
   validateSnapshot(snapshot);
+  await assertReplaceable(file);
   const savedAt = options.savedAt ?? new Date();
   const chunks: Uint8Array[] = [];
   const table: TensorEntry[] = [];
   let offset = 0;
   // Sorted names make the file a pure function of the snapshot (and savedAt).
-  for (const name of Object.keys(snapshot.tensors).sort()) {
-    const tensor = snapshot.tensors[name];
+  const tensors = new Map(Object.entries(snapshot.tensors));
+  for (const name of [...tensors.keys()].sort()) {
+    const tensor = tensors.get(name)!;
     const bytes = tensorBytes(tensor.data);
     table.push({
       name,
@@ -85,6 +93,13 @@ export async function saveModel(
     tensors: table,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 1), 'utf8');
+  if (manifestBytes.length > MAX_MANIFEST_BYTES) {
+    // Never write what would not load again.
+    throw new ModelFileError(
+      'model/manifest-too-large',
+      `cannot save ${file}: its metadata and history take ${formatBytes(manifestBytes.length)}, more than the ${formatBytes(MAX_MANIFEST_BYTES)} a model file's manifest may hold`,
+    );
+  }
   await atomicWrite(
     file,
     async (handle) => {
@@ -99,4 +114,26 @@ export async function saveModel(
     },
     options,
   );
+}
+
+/**
+ * Refuses to replace an existing file that is not a model file: a save never destroys a
+ * document, whatever the path it was given (a hostile page in browser mode, a typo).
+ */
+async function assertReplaceable(file: string): Promise<void> {
+  let info;
+  try {
+    info = await fsp.stat(file);
+  } catch {
+    return; // nothing there (or unreachable: the write itself will say why)
+  }
+  if (info.isDirectory()) {
+    throw new ModelFileError('model/not-a-model-file', `cannot save ${file}: it is a folder`);
+  }
+  if (!(await isModelFile(file))) {
+    throw new ModelFileError(
+      'model/not-a-model-file',
+      `cannot save ${file}: a file that is not an LSTM Studio model is there, and it is left as it is (choose another name)`,
+    );
+  }
 }

@@ -1,7 +1,15 @@
 /**
- * Reading `.lstm` model files: the zip structure through src-main/zip (the corpus reader's
- * checks), then the manifest, the tensor table, the layout and the checksums, each problem
- * a one-line ModelFileError.
+ * Reading `.lstm` model files: a model file is measured before it is believed. In order,
+ * stopping at the first problem with a one-line ModelFileError:
+ * 1. the zip structure (src-main/zip/archive.ts: offsets and zip64 values inside the file,
+ *    no overlapping entries, at most MAX_MODEL_ENTRIES entries);
+ * 2. manifest.json's declared size against MAX_MANIFEST_BYTES, before it is read, then its
+ *    CRC-32, its format version, its schema (the request schema's bounds for its config);
+ * 3. the tensor table: plain names, each listed once, tiling weights.bin exactly;
+ * 4. the layout: every tensor the architecture implies, with its shape, and nothing else;
+ * 5. weights.bin's declared size against the bytes the architecture implies — only then is
+ *    it read, into one buffer of exactly that size; then each tensor's SHA-256 and the CRC-32.
+ * So memory never exceeds the size of the model the file really describes.
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -16,8 +24,11 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   MANIFEST_ENTRY,
+  MAX_MANIFEST_BYTES,
   WEIGHTS_ENTRY,
+  checkConfig,
   formatShape,
+  impliedWeightBytes,
   manifestSchema,
   validateLayout,
   type ModelManifest,
@@ -60,6 +71,8 @@ interface OpenModel {
   archive: ZipArchive;
   manifest: ModelManifest;
   weights: ZipEntry;
+  /** The bytes of weights the architecture implies (= weights.bin's declared size). */
+  weightBytes: number;
 }
 
 function corrupt(file: string, what: string): ModelFileError {
@@ -208,10 +221,21 @@ function validateTable(file: string, table: TensorEntry[], weightsSize: number):
 
 function parseManifest(file: string, bytes: Buffer): ModelManifest {
   let raw: unknown;
+  let prototypeKey = false;
   try {
-    raw = JSON.parse(bytes.toString('utf8'));
+    // No key is ever named __proto__: the schema would drop it silently, so refuse it.
+    raw = JSON.parse(bytes.toString('utf8'), (key, value: unknown) => {
+      if (key === '__proto__') prototypeKey = true;
+      return value;
+    });
   } catch {
     throw corrupt(file, 'manifest.json is not valid JSON');
+  }
+  if (prototypeKey) {
+    throw new ModelFileError(
+      'model/bad-manifest',
+      `${file} has an invalid manifest (it holds a field named "__proto__")`,
+    );
   }
   const header = raw as { format?: unknown; formatVersion?: unknown } | null;
   if (typeof header !== 'object' || header === null || header.format !== FORMAT_NAME) {
@@ -243,7 +267,7 @@ function parseManifest(file: string, bytes: Buffer): ModelManifest {
   return parsed.data as ModelManifest;
 }
 
-/** Reads and parses manifest.json. */
+/** Reads and parses manifest.json, refusing one larger than MAX_MANIFEST_BYTES unread. */
 async function readManifest(file: string, archive: ZipArchive): Promise<ModelManifest> {
   const entry = archive.entries.find((candidate) => candidate.name === MANIFEST_ENTRY);
   if (!entry) {
@@ -252,9 +276,15 @@ async function readManifest(file: string, archive: ZipArchive): Promise<ModelMan
       `${file} is not an LSTM Studio model file (it has no manifest.json)`,
     );
   }
+  if (entry.declaredSize > MAX_MANIFEST_BYTES) {
+    throw new ModelFileError(
+      'model/manifest-too-large',
+      `${file} is not a usable model file: its manifest.json holds ${formatBytes(entry.declaredSize)}, more than the ${formatBytes(MAX_MANIFEST_BYTES)} a manifest may hold`,
+    );
+  }
   return parseManifest(
     file,
-    await readEntryBytes(archive, entry, { maxBytes: Number.MAX_SAFE_INTEGER }),
+    await readEntryBytes(archive, entry, { maxBytes: MAX_MANIFEST_BYTES }),
   );
 }
 
@@ -278,6 +308,7 @@ async function openModel(file: string): Promise<OpenModel> {
       shapes: new Map(manifest.tensors.map((entry) => [entry.name, entry.shape])),
     };
     try {
+      checkConfig(manifest.config);
       validateLayout(layout);
     } catch (error) {
       if (error instanceof ModelFileError) {
@@ -285,7 +316,16 @@ async function openModel(file: string): Promise<OpenModel> {
       }
       throw error;
     }
-    return { archive, manifest, weights };
+    // The table now describes exactly the architecture's tensors; weights.bin must hold
+    // exactly their bytes, and is read only up to that size.
+    const weightBytes = impliedWeightBytes(layout);
+    if (weights.declaredSize !== weightBytes) {
+      throw corrupt(
+        file,
+        `weights.bin declares ${weights.declaredSize} bytes, but the architecture implies ${weightBytes}`,
+      );
+    }
+    return { archive, manifest, weights, weightBytes };
   } catch (error) {
     await archive.close();
     throw readError(file, error);
@@ -298,13 +338,14 @@ async function openModel(file: string): Promise<OpenModel> {
  * message naming the first problem.
  */
 export async function loadModel(file: string): Promise<TrainingSnapshot> {
-  const { archive, manifest, weights } = await openModel(file);
+  const { archive, manifest, weights, weightBytes } = await openModel(file);
   try {
     const bytes = await readEntryBytes(archive, weights, {
-      maxBytes: weights.declaredSize,
+      maxBytes: weightBytes,
       checkCrc: false,
     });
-    const tensors: Record<string, StoredTensor> = {};
+    // A Map: tensor names are data from the file, never property names of an object.
+    const tensors = new Map<string, StoredTensor>();
     // Per-tensor checksums first: they name the damaged tensor, the CRC cannot.
     for (const entry of manifest.tensors) {
       const slice = bytes.subarray(entry.offset, entry.offset + entry.length);
@@ -314,7 +355,7 @@ export async function loadModel(file: string): Promise<TrainingSnapshot> {
           `${file} is corrupt: checksum mismatch in tensor ${entry.name}`,
         );
       }
-      tensors[entry.name] = { shape: entry.shape, data: tensorFromBytes(slice) };
+      tensors.set(entry.name, { shape: entry.shape, data: tensorFromBytes(slice) });
     }
     checkEntryCrc(weights, bytes);
     const {
@@ -325,7 +366,8 @@ export async function loadModel(file: string): Promise<TrainingSnapshot> {
       tensors: _table,
       ...rest
     } = manifest;
-    return { ...rest, tensors };
+    // fromEntries defines each name as an own property (no setter runs for any name).
+    return { ...rest, tensors: Object.fromEntries(tensors) };
   } catch (error) {
     throw readError(file, error);
   } finally {
@@ -355,4 +397,28 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
     history: manifest.history,
     savedAt: manifest.savedAt,
   };
+}
+
+/**
+ * Whether `file` holds an LSTM Studio model, judged by its content (a readable zip whose
+ * manifest.json says it is one), not by its name.
+ */
+export async function isModelFile(file: string): Promise<boolean> {
+  let archive: ZipArchive;
+  try {
+    archive = await ZipArchive.open(file, { maxEntries: MAX_MODEL_ENTRIES });
+  } catch {
+    return false;
+  }
+  try {
+    const entry = archive.entries.find((candidate) => candidate.name === MANIFEST_ENTRY);
+    if (!entry || entry.declaredSize > MAX_MANIFEST_BYTES) return false;
+    const bytes = await readEntryBytes(archive, entry, { maxBytes: MAX_MANIFEST_BYTES });
+    const header = JSON.parse(bytes.toString('utf8')) as { format?: unknown } | null;
+    return typeof header === 'object' && header !== null && header.format === FORMAT_NAME;
+  } catch {
+    return false;
+  } finally {
+    await archive.close();
+  }
 }
