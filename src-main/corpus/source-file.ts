@@ -36,6 +36,8 @@ export async function readSingleFile(
   displayName: string,
   size: number,
 ): Promise<number> {
+  // At most one symbol per byte (UTF-8, Windows-1252; fewer for UTF-16).
+  builder.reserve(Math.min(size, state.limits.maxTotalBytes));
   await readFile(builder, state, path, displayName, size);
   const file = builder.files[0];
   if (builder.length === 0 && file && !file.used) {

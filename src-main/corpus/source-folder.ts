@@ -70,6 +70,8 @@ export async function readFolder(
     .filter((file) => !skipByName(file.name))
     .reduce((sum, file) => sum + file.size, 0);
   const state = new ReadState(limits, displayName, totalBytes, onProgress, signal);
+  // At most one symbol per byte, and a separator between files.
+  builder.reserve(Math.min(totalBytes + files.length, limits.maxTotalBytes));
   for (const note of notes) recordSkipped(builder, note.name, note.reason, note.kind);
   for (const file of files) {
     state.checkCancelled();

@@ -46,6 +46,7 @@ export async function readZip(
   }
   try {
     const state = new ReadState(limits, displayName, archive.size, onProgress, signal);
+    builder.reserve(expectedSymbols(archive.entries, limits));
     for (const entry of archive.entries) {
       state.checkCancelled();
       await readEntry(builder, state, archive, entry);
@@ -55,6 +56,34 @@ export async function readZip(
   } finally {
     await archive.close();
   }
+}
+
+/** Whether an entry is read at all, or recorded as skipped without reading it. */
+function isReadable(entry: ZipEntry): boolean {
+  return (
+    !entry.isDirectory &&
+    !entry.encrypted &&
+    (entry.method === 0 || entry.method === 8) &&
+    skipByName(entry.name) === null
+  );
+}
+
+/**
+ * About how many symbols the archive holds, for the builder to make room once: what the
+ * readable entries declare, each believed only as far as the ratio limit allows, plus a
+ * separator each, within the total-size limit. A hint, never trusted further.
+ */
+function expectedSymbols(entries: ZipEntry[], limits: ReadLimits): number {
+  let total = 0;
+  for (const entry of entries) {
+    if (!isReadable(entry)) continue;
+    const possible =
+      entry.method === 0
+        ? entry.compressedSize
+        : Math.max(RATIO_CHECK_AFTER, entry.compressedSize * limits.maxCompressionRatio);
+    total += Math.min(entry.declaredSize, possible) + 1;
+  }
+  return Math.min(total, limits.maxTotalBytes);
 }
 
 async function readEntry(
