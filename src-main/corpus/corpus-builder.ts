@@ -63,6 +63,14 @@ export class CorpusBuilder {
     this.emitUtf8(new Uint8Array(0));
   }
 
+  /**
+   * A hint from the source: about this many symbols are coming (see IdSink.reserve).
+   * Only honoured before anything is read.
+   */
+  reserve(expected: number): void {
+    this.sink.reserve(expected);
+  }
+
   /** Characters so far (after normalisation). */
   get length(): number {
     return this.sink.length;
@@ -226,13 +234,18 @@ export class CorpusBuilder {
       if (count > 0) frequencies[remap[id]] += count;
     });
 
-    const ids = allocateIds(vocabulary.size, total);
-    const copy = ids.BYTES_PER_ELEMENT === this.sink.width && isIdentity(remap, counts);
-    let offset = 0;
-    for (const segment of this.sink.drain()) {
-      if (copy) ids.set(segment, offset);
-      else remapInto(ids, offset, segment, remap);
-      offset += segment.length;
+    // Usually (text8 always) the provisional ids are the final ones, in the final width:
+    // then the sink's own array is the corpus's, when it holds them in one piece.
+    const unchanged = bytesPerId(vocabulary.size) === this.sink.width && isIdentity(remap, counts);
+    let ids = unchanged ? this.sink.whole() : null;
+    if (!ids) {
+      ids = allocateIds(vocabulary.size, total);
+      let offset = 0;
+      for (const segment of this.sink.drain()) {
+        if (unchanged) ids.set(segment, offset);
+        else remapInto(ids, offset, segment, remap);
+        offset += segment.length;
+      }
     }
 
     const splits = computeSplits(total, this.options.validation, this.options.test);
@@ -408,9 +421,15 @@ function remapInto(ids: IdArray, offset: number, segment: IdArray, remap: Int32A
   for (let i = 0; i < segment.length; i++) ids[offset + i] = remap[segment[i]];
 }
 
+/** Bytes per id for a vocabulary of this size. */
+function bytesPerId(vocabularySize: number): 1 | 2 | 4 {
+  return vocabularySize <= 0x100 ? 1 : vocabularySize <= 0x10000 ? 2 : 4;
+}
+
 function allocateIds(vocabularySize: number, length: number): IdArray {
-  if (vocabularySize <= 0x100) return new Uint8Array(length);
-  if (vocabularySize <= 0x10000) return new Uint16Array(length);
+  const width = bytesPerId(vocabularySize);
+  if (width === 1) return new Uint8Array(length);
+  if (width === 2) return new Uint16Array(length);
   return new Uint32Array(length);
 }
 

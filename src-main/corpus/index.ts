@@ -15,10 +15,13 @@ export { formatBytes } from '../protocol/format';
 export { sampleCorpusPath } from './sample';
 export { computeSplits } from './splits';
 export {
-  DEFAULT_CORPUS_OPTIONS,
   DEFAULT_MAX_COMPRESSION_RATIO,
   DEFAULT_MAX_ENTRIES,
   DEFAULT_MAX_TOTAL_BYTES,
+  MAX_TOTAL_BYTES_CEILING,
+} from './read-limits';
+export {
+  DEFAULT_CORPUS_OPTIONS,
   type Corpus,
   type CorpusLoadOptions,
   type CorpusProgress,

@@ -1,9 +1,36 @@
-/** Reading one entry through an EntryDecoder, re-reading it once if it was not UTF-8. */
-import type { CorpusBuilder } from './corpus-builder';
+/**
+ * Reading one entry (of any source) through an EntryDecoder, re-reading it once if it was
+ * not UTF-8; and the entries skipped by name, unread.
+ */
+import type { CorpusBuilder, SkipKind } from './corpus-builder';
 import { EntryDecoder, type EntryOutcome } from './entry-decoder';
 
 /** Chunks pushed into the decoder at a time: bounds its scratch buffer. */
 const SLICE = 1 << 16;
+
+/**
+ * Why a name is skipped without reading it: the clutter archivers and file managers add.
+ * Works on display names with either slash.
+ */
+export function skipByName(name: string): { reason: string; kind: SkipKind } | null {
+  const parts = name.split(/[\\/]/).filter((part) => part.length > 0);
+  const last = parts[parts.length - 1] ?? '';
+  if (parts.includes('__MACOSX')) return { reason: 'macOS metadata (__MACOSX)', kind: 'metadata' };
+  if (last === '.DS_Store')
+    return { reason: 'macOS folder settings (.DS_Store)', kind: 'metadata' };
+  if (last.startsWith('._')) return { reason: 'macOS metadata (._ file)', kind: 'metadata' };
+  return null;
+}
+
+/** Records an entry skipped before reading it. */
+export function recordSkipped(
+  builder: CorpusBuilder,
+  name: string,
+  reason: string,
+  kind: SkipKind,
+): void {
+  builder.addFile({ name, size: 0, used: false, reason, chars: 0 }, kind);
+}
 
 /** Records a decoded entry in the builder's report. */
 export function recordOutcome(

@@ -22,7 +22,7 @@ export interface CorpusLoadOptions extends CorpusOptions {
    * An archive entry may expand to at most this many times the compressed bytes fed in so
    * far (checked once it has produced more than RATIO_CHECK_AFTER bytes). Default 200:
    * ordinary text deflates 3–10×, even very repetitive logs stay well below 100×, while a
-   * deflate bomb runs at about 1000×.
+   * deflate bomb runs at about 1000×. The defaults of every limit are in read-limits.ts.
    */
   maxCompressionRatio?: number;
 }
@@ -33,11 +33,5 @@ export const DEFAULT_CORPUS_OPTIONS: CorpusOptions = {
   validation: { chars: 1000 },
 };
 
-/** 2 GiB: the default cap on uncompressed bytes read. */
-export const DEFAULT_MAX_TOTAL_BYTES = 2 * 1024 ** 3;
-export const DEFAULT_MAX_ENTRIES = 100_000;
-export const DEFAULT_MAX_COMPRESSION_RATIO = 200;
-/** Small entries may expand as they like: a bomb only hurts when it gets big. */
-export const RATIO_CHECK_AFTER = 1024 * 1024;
 /** Characters of normalised text in `report.preview`. */
 export const PREVIEW_CHARS = 500;

@@ -4,8 +4,14 @@
  */
 import { z } from 'zod';
 import { ModelFileError } from '../errors';
+import {
+  OPTIMIZER_SLOTS,
+  parameterCount,
+  parameterShapes,
+} from '../protocol/run-config/architecture';
+import { validateRunConfig } from '../protocol/run-config/validate';
+import { runConfigSchema } from '../protocol/schema';
 import type { RunConfig } from '../protocol/types';
-import { parameterShapes } from '../protocol/run-config/architecture';
 import type { StoredTensor, TrainingSnapshot } from './snapshot';
 
 /** The format this version writes and the newest it reads. */
@@ -14,6 +20,22 @@ export const FORMAT_VERSION = 1;
 export const FORMAT_NAME = 'lstm-studio-model';
 export const MANIFEST_ENTRY = 'manifest.json';
 export const WEIGHTS_ENTRY = 'weights.bin';
+
+/**
+ * The most bytes manifest.json may hold, inflated. A manifest is metadata and history: a
+ * 100,000-step run summarised every step is about 11 MB. Checked before the manifest is
+ * read, so a manifest padded to hundreds of megabytes costs nothing to refuse.
+ */
+export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What a tensor name may look like: lowercase parts of letters, digits and `_`, joined by
+ * `/` (`lstm/0/kernel`, `slot/m/softmax/bias`). Nothing else is ever written, so nothing
+ * else is read: a name such as `__proto__` or `../x` is refused before it is used as a key.
+ */
+const TENSOR_NAME = /^[a-z][a-z0-9_]{0,63}(?:\/[a-z0-9_]{1,64}){0,7}$/;
+/** Keys of `optimizerState` (`adamStep`): plain identifiers only, for the same reason. */
+const STATE_KEY = /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/;
 
 /** One row of the tensor table: where a tensor's float32 bytes lie inside weights.bin. */
 export interface TensorEntry {
@@ -41,36 +63,6 @@ export interface ModelManifest extends Omit<TrainingSnapshot, 'tensors'> {
 // NaN losses), so metric numbers read back null as NaN instead of rejecting the file.
 const metric = z.union([z.number(), z.null()]).transform((value) => value ?? Number.NaN);
 const count = z.number().int().min(0);
-const positive = z.number().int().min(1);
-
-const modelConfigSchema = z.looseObject({
-  layers: z.array(positive).min(1).max(16),
-  input: z.enum(['one-hot', 'embedding']),
-  embeddingSize: positive,
-  dropout: z.number(),
-  forgetBias: z.number(),
-});
-
-// Loose on purpose: a newer app may add training options without changing the format;
-// the fields the file format itself depends on (batch size) are checked strictly.
-const trainingConfigSchema = z.looseObject({
-  batchSize: positive,
-  unrollings: positive,
-  steps: count,
-  optimizer: z.string(),
-  learningRate: z.number(),
-  momentum: z.number(),
-  schedule: z.looseObject({ kind: z.string() }),
-  warmupSteps: z.number(),
-  clipNorm: z.number(),
-  seed: z.number(),
-  summaryEvery: z.number(),
-  sampleEvery: z.number(),
-  sampleCount: z.number(),
-  sampleLength: z.number(),
-  checkpointEvery: z.number(),
-  keepCheckpoints: z.number(),
-});
 
 const historySchema = z.object({
   progress: z.array(
@@ -88,7 +80,7 @@ const historySchema = z.object({
 });
 
 const tensorEntrySchema = z.object({
-  name: z.string().min(1),
+  name: z.string().min(1).max(512),
   dtype: z.literal('float32'),
   shape: z.array(count),
   offset: count,
@@ -102,17 +94,19 @@ export const manifestSchema = z.object({
   formatVersion: z.literal(FORMAT_VERSION),
   appVersion: z.string(),
   savedAt: z.string(),
-  config: z.object({ model: modelConfigSchema, training: trainingConfigSchema }),
-  vocabulary: z.array(z.string().min(1)).min(1),
+  // The request schema: a model's configuration meets the bounds a new run's request
+  // meets, so resuming one cannot bring in what starting one could not.
+  config: runConfigSchema,
+  vocabulary: z.array(z.string().min(1).max(64)).min(1).max(1_114_112),
   unknownSymbol: z.string().min(1).nullable(),
   normalisation: z.enum(['keep', 'lowercase', 'text8']),
   corpus: z.object({ name: z.string(), fingerprint: z.string(), chars: count }),
   step: count,
   history: historySchema,
   bestValidation: z.object({ step: count, bitsPerChar: metric }).nullable(),
-  rngState: z.array(z.number()),
-  cursors: z.object({ positions: z.array(count), last: z.array(count) }),
-  optimizerState: z.record(z.string(), metric),
+  rngState: z.array(z.number()).max(64),
+  cursors: z.object({ positions: z.array(count).max(4096), last: z.array(count).max(4096) }),
+  optimizerState: z.record(z.string().regex(STATE_KEY), metric),
   tensors: z.array(tensorEntrySchema),
 });
 
@@ -135,23 +129,55 @@ export interface TensorLayout {
   shapes: Map<string, number[]>;
 }
 
+function fail(code: string, message: string): never {
+  throw new ModelFileError(`model/${code}`, message);
+}
+
+/** A name from a file, safe to quote in a one-line message. */
+function quoteName(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+}
+
+/**
+ * Checks a model's configuration against the bounds a new run's request must meet: the
+ * request schema's hard limits, then the form's bounds (`validateRunConfig`). Throws a
+ * ModelFileError (`model/bad-config`) naming the first problem.
+ */
+export function checkConfig(config: unknown): RunConfig {
+  const parsed = runConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(
+      'bad-config',
+      `its configuration is invalid (config.${issue.path.join('.')}: ${issue.message})`,
+    );
+  }
+  const problems = validateRunConfig(parsed.data as RunConfig);
+  if (problems.length > 0) fail('bad-config', `its configuration is out of bounds: ${problems[0]}`);
+  return parsed.data as RunConfig;
+}
+
 /**
  * Checks everything that ties the tensors and the bookkeeping to the architecture, and
  * throws a ModelFileError naming the first problem:
+ * - every tensor name is a plain name (`TENSOR_NAME`);
  * - the vocabulary has no duplicates and contains the unknown symbol, if any;
  * - every parameter is present with the shape the config implies (`parameterShapes`, the
  *   one architecture description in protocol/run-config);
- * - optimizer slots (`slot/{slot}/{param}`) shadow existing parameters with the same
- *   shape, and each slot name covers every parameter;
+ * - optimizer slots (`slot/{slot}/{param}`) are all there for the config's optimizer
+ *   (`OPTIMIZER_SLOTS`), or none are, each with its parameter's shape;
  * - carried state (`state/{l}/c|h` [batch, units]) is all there or all absent;
+ * - no other tensor is there (`model/unknown-tensor`): a file holds only what the
+ *   architecture implies, so its size is known before its weights are read;
  * - cursors are absent or one per batch row.
- * Tensors with other names are allowed (a newer engine may add some) and kept as they are.
  */
 export function validateLayout(layout: TensorLayout): void {
   const { config, vocabulary, shapes } = layout;
-  const fail = (code: string, message: string): never => {
-    throw new ModelFileError(`model/${code}`, message);
-  };
+  for (const name of shapes.keys()) {
+    if (!TENSOR_NAME.test(name)) {
+      fail('unknown-tensor', `tensor name ${quoteName(name)} is not one LSTM Studio writes`);
+    }
+  }
   if (new Set(vocabulary).size !== vocabulary.length) {
     fail('bad-vocabulary', 'the vocabulary lists a symbol twice');
   }
@@ -172,22 +198,24 @@ export function validateLayout(layout: TensorLayout): void {
   }
   const slots = new Map<string, Set<string>>();
   const stateNames: string[] = [];
+  const unknown: string[] = [];
   for (const [name, shape] of shapes) {
+    if (parameters.has(name)) continue;
     const slot = /^slot\/([^/]+)\/(.+)$/.exec(name);
     if (slot) {
       const expected = parameters.get(slot[2]);
       if (!expected) fail('unknown-tensor', `optimizer slot ${name} belongs to no parameter`);
-      if (!sameShape(shape, expected!)) {
+      if (!sameShape(shape, expected)) {
         fail(
           'shape-mismatch',
-          `tensor ${name} has shape ${formatShape(shape)}, but its parameter has ${formatShape(expected!)}`,
+          `tensor ${name} has shape ${formatShape(shape)}, but its parameter has ${formatShape(expected)}`,
         );
       }
       if (!slots.has(slot[1])) slots.set(slot[1], new Set());
       slots.get(slot[1])!.add(slot[2]);
       continue;
     }
-    const state = /^state\/(\d+)\/([ch])$/.exec(name);
+    const state = /^state\/(0|[1-9]\d*)\/([ch])$/.exec(name);
     if (state) {
       const layer = Number(state[1]);
       if (layer >= config.model.layers.length) {
@@ -201,9 +229,13 @@ export function validateLayout(layout: TensorLayout): void {
         );
       }
       stateNames.push(name);
+      continue;
     }
+    unknown.push(name);
   }
-  for (const [slot, covered] of slots) {
+  const optimizerSlots = OPTIMIZER_SLOTS[config.training.optimizer];
+  for (const slot of slots.size > 0 ? optimizerSlots : []) {
+    const covered = slots.get(slot) ?? new Set<string>();
     const absent = [...parameters.keys()].filter((name) => !covered.has(name));
     if (absent.length > 0) {
       fail(
@@ -217,6 +249,19 @@ export function validateLayout(layout: TensorLayout): void {
       .flatMap((_, layer) => [`state/${layer}/c`, `state/${layer}/h`])
       .filter((name) => !shapes.has(name));
     if (absent.length > 0) fail('missing-tensors', `missing tensors: ${absent.join(', ')}`);
+  }
+  for (const slot of slots.keys()) {
+    if (!optimizerSlots.includes(slot)) {
+      const kept = optimizerSlots.length > 0 ? optimizerSlots.join(', ') : 'none';
+      fail(
+        'unknown-tensor',
+        `optimizer slot ${slot} is not one the ${config.training.optimizer} optimizer keeps (it keeps ${kept})`,
+      );
+    }
+  }
+  if (unknown.length > 0) {
+    const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : '';
+    fail('unknown-tensor', `tensor ${unknown[0]}${more} is not part of this architecture`);
   }
   const { positions, last } = layout.cursors;
   if (
@@ -233,8 +278,28 @@ export function validateLayout(layout: TensorLayout): void {
   }
 }
 
-/** Validates a snapshot before it is written, so a broken file is never produced. */
+/**
+ * The bytes of float32 weights the architecture implies for a validated layout: its
+ * parameters, plus the optimizer's slots and the carried state when the layout has them.
+ */
+export function impliedWeightBytes(layout: TensorLayout): number {
+  const { config, vocabulary, shapes } = layout;
+  const names = [...shapes.keys()];
+  const slotCount = names.some((name) => name.startsWith('slot/'))
+    ? OPTIMIZER_SLOTS[config.training.optimizer].length
+    : 0;
+  const stateFloats = names.some((name) => name.startsWith('state/'))
+    ? 2 * config.training.batchSize * config.model.layers.reduce((a, b) => a + b, 0)
+    : 0;
+  return 4 * ((1 + slotCount) * parameterCount(config.model, vocabulary.length) + stateFloats);
+}
+
+/**
+ * Validates a snapshot before it is written, so a file that would not load is never
+ * produced: the configuration's bounds, each tensor's data against its shape, the layout.
+ */
 export function validateSnapshot(snapshot: TrainingSnapshot): void {
+  checkConfig(snapshot.config);
   const shapes = new Map<string, number[]>();
   for (const [name, tensor] of Object.entries(snapshot.tensors) as Array<[string, StoredTensor]>) {
     const size = tensor.shape.reduce((a, b) => a * b, 1);

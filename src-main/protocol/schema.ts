@@ -69,7 +69,8 @@ export const trainingConfigSchema = z.strictObject({
     .min(0)
     .max(2 ** 32 - 1),
   summaryEvery: positiveInt(1e9),
-  sampleEvery: positiveInt(1e9),
+  // 0: no samples during training (the form, the CLI and the session all allow it).
+  sampleEvery: z.number().int().min(0).max(1e9),
   sampleCount: z.number().int().min(0).max(100),
   sampleLength: z.number().int().min(1).max(100_000),
   checkpointEvery: z.number().int().min(0).max(1e9),

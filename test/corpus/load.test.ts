@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCorpus, type CorpusProgress } from '../../src-main/corpus';
+import {
+  DEFAULT_MAX_TOTAL_BYTES,
+  MAX_TOTAL_BYTES_CEILING,
+  loadCorpus,
+  type CorpusProgress,
+} from '../../src-main/corpus';
+import { ReadState, readLimits } from '../../src-main/corpus/read-limits';
 import { CorpusError } from '../../src-main/errors';
 import type { CorpusFileReport } from '../../src-main/protocol/types';
 import { makeZip, type TestEntry } from './zip-writer';
@@ -340,6 +346,80 @@ describe('hostile and broken archives', () => {
     );
     expect(await failure(loadCorpus(path, keep))).toBe(
       '"spaces.txt" in "ratio.zip" expands more than 200× (the compression-ratio limit): it looks like a compression bomb',
+    );
+  });
+
+  it('refuses overlapping entries: 50 directory records pointing at one entry', async () => {
+    const copies = Array.from({ length: 49 }, (_, i) => ({ name: `copy-${i}.txt`, sameDataAs: 0 }));
+    const path = writeZip('overlap.zip', [
+      { name: 'book.txt', data: 'text '.repeat(1000) },
+      ...copies,
+    ]);
+    expect(await failure(loadCorpus(path, keep))).toBe(
+      `"${path.split('/').pop()}" is refused: entries "book.txt" and "copy-0.txt" share the same bytes (a zip bomb's trick)`,
+    );
+  });
+
+  it('refuses an entry whose data overlaps the next entry or the central directory', async () => {
+    // The first entry claims 10 more compressed bytes than it has: into the second's header.
+    const intoNext = writeZip('into-next.zip', [
+      { name: 'a.txt', data: 'first', method: 0, directoryCompressedSize: 15 },
+      { name: 'b.txt', data: 'second', method: 0 },
+    ]);
+    expect(await failure(loadCorpus(intoNext, keep))).toMatch(
+      /is refused: entries "a\.txt" and "b\.txt" share the same bytes/,
+    );
+    // The only entry claims the directory's bytes as its own data.
+    const intoDirectory = writeZip('into-directory.zip', [
+      { name: 'a.txt', data: 'first', method: 0, directoryCompressedSize: 30 },
+    ]);
+    expect(await failure(loadCorpus(intoDirectory, keep))).toBe(
+      `"${intoDirectory.split('/').pop()}" is refused: entry "a.txt" overlaps the archive's directory (a zip bomb's trick)`,
+    );
+  });
+
+  it('refuses zip64 values beyond the size of the file, before reading at them', async () => {
+    const entries = [{ name: 'a.txt', data: 'zip64 text' }];
+    const cases: Array<[string, Buffer, string]> = [
+      [
+        'offset.zip',
+        makeZip([{ ...entries[0], directoryOffset: 2 ** 40 }], { zip64: true }),
+        '"offset.zip" is truncated: entry "a.txt" runs past the end of the file',
+      ],
+      [
+        'size.zip',
+        makeZip([{ ...entries[0], directoryCompressedSize: 2 ** 45 }], { zip64: true }),
+        '"size.zip" is truncated: entry "a.txt" runs past the end of the file',
+      ],
+      [
+        'record.zip',
+        makeZip(entries, { zip64: true, zip64RecordOffset: 2 ** 50 }),
+        '"record.zip" is a corrupt zip archive: its zip64 directory record lies past the end of the file',
+      ],
+      [
+        'count.zip',
+        makeZip(entries, { zip64: true, entryCount: 2 ** 40 }),
+        `"count.zip" is a corrupt zip archive: it declares ${2 ** 40} entries, more than a file of its size can hold`,
+      ],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const path = join(directory, name);
+      writeFileSync(path, bytes);
+      expect(await failure(loadCorpus(path, keep)), name).toBe(message);
+    }
+  });
+
+  it('clamps the total-size limit a request asks for to the ceiling, in one place', () => {
+    expect(readLimits(keep).maxTotalBytes).toBe(DEFAULT_MAX_TOTAL_BYTES);
+    expect(readLimits({ ...keep, maxTotalBytes: 1024 }).maxTotalBytes).toBe(1024);
+    const asked = readLimits({ ...keep, maxTotalBytes: 2 ** 53 });
+    expect(asked.maxTotalBytes).toBe(MAX_TOTAL_BYTES_CEILING);
+    expect(MAX_TOTAL_BYTES_CEILING).toBe(4 * 1024 ** 3);
+    // When the ceiling is what stops a read, the message says so.
+    const state = new ReadState(asked, 'huge.zip', 0);
+    expect(state.tooLarge('part.txt').message).toBe(
+      '"huge.zip" holds more than 4 GiB of uncompressed data (the ceiling of maxTotalBytes, ' +
+        'which was asked to be 8192 TiB), reached in "part.txt"',
     );
   });
 

@@ -9,9 +9,10 @@ import { ModelFileError, userMessage } from '../../src-main/errors';
 import { loadModel, readModelSummary, saveModel } from '../../src-main/model';
 import { nodeFileSystem, type AtomicFileSystem } from '../../src-main/model/atomic';
 import type { ModelManifest } from '../../src-main/model/manifest';
-import { readZipDirectory, readZipEntry, writeStoredZip } from '../../src-main/model/zip';
+import { writeStoredZip } from '../../src-main/zip/stored-writer';
 import { makeZip } from '../corpus/zip-writer';
 import { tinySnapshot } from './fixtures';
+import { loadError, readRaw, writeRaw } from './raw-model';
 
 let dir: string;
 beforeAll(async () => {
@@ -20,46 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
-
-/** Reads a model file's two entries with our own zip reader (no validation). */
-async function readRaw(file: string): Promise<{ manifest: ModelManifest; weights: Buffer }> {
-  const handle = await fsp.open(file, 'r');
-  try {
-    const entries = await readZipDirectory(handle, (await handle.stat()).size);
-    const manifest = JSON.parse(
-      (
-        await readZipEntry(
-          handle,
-          entries.find((e) => e.name === 'manifest.json')!,
-        )
-      ).toString(),
-    );
-    const weights = await readZipEntry(
-      handle,
-      entries.find((e) => e.name === 'weights.bin')!,
-    );
-    return { manifest, weights };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes a (possibly broken) model file straight from a manifest and weight bytes. */
-async function writeRaw(file: string, manifest: unknown, weights: Uint8Array): Promise<void> {
-  const handle = await fsp.open(file, 'w');
-  try {
-    await writeStoredZip(
-      handle,
-      [
-        { name: 'manifest.json', chunks: [Buffer.from(JSON.stringify(manifest))] },
-        { name: 'weights.bin', chunks: [weights] },
-      ],
-      new Date(),
-    );
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Saves a good model, lets `edit` break its parts, writes the result to a new file. */
 async function brokenCopy(
@@ -73,17 +34,6 @@ async function brokenCopy(
   const file = path.join(dir, `${name}.lstm`);
   await writeRaw(file, parts.manifest, parts.weights);
   return file;
-}
-
-async function loadError(file: string): Promise<ModelFileError> {
-  const error = await loadModel(file).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ModelFileError);
-  const message = (error as ModelFileError).message;
-  expect(message.includes('\n')).toBe(false);
-  return error as ModelFileError;
 }
 
 function listZip(file: string): Promise<Array<{ name: string; size: number; method: number }>> {
