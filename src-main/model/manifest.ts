@@ -85,6 +85,9 @@ const historySchema = z.object({
     }),
   ),
   samples: z.array(z.object({ step: count, text: z.string() })),
+  changes: z
+    .array(z.object({ step: count, field: z.string(), from: z.string(), to: z.string() }))
+    .optional(),
 });
 
 const tensorEntrySchema = z.object({
@@ -110,7 +113,6 @@ export const manifestSchema = z.object({
   step: count,
   history: historySchema,
   bestValidation: z.object({ step: count, bitsPerChar: metric }).nullable(),
-  rngState: z.array(z.number()),
   cursors: z.object({ positions: z.array(count), last: z.array(count) }),
   optimizerState: z.record(z.string(), metric),
   tensors: z.array(tensorEntrySchema),
