@@ -23,38 +23,52 @@
  * normalisation are the corpus's side of the same question (model/vocabulary-check.ts).
  */
 import type { ConfigChange, RunConfig } from '../types';
+import { FIELD_BOUNDS } from './bounds';
+
+const label = (path: keyof typeof FIELD_BOUNDS): string => FIELD_BOUNDS[path].label;
 
 /** Why a setting cannot change when resuming, in words that finish "it fixes …". */
-const LOCKED = {
+const LOCKED: Record<LockedSetting, { label: string; fixes: string }> = {
   'model.layers': { label: 'Layers and units', fixes: 'the architecture' },
   'model.input': { label: 'Input', fixes: 'the input encoding' },
-  'model.embeddingSize': { label: 'Embedding size', fixes: 'the architecture' },
-  'model.forgetBias': { label: 'Forget-gate bias', fixes: 'the initial weights' },
+  'model.embeddingSize': { label: label('model.embeddingSize'), fixes: 'the architecture' },
+  'model.forgetBias': { label: label('model.forgetBias'), fixes: 'the initial weights' },
   'model.init': { label: 'Initial weights', fixes: 'the initial weights' },
-  'training.batchSize': { label: 'Batch size', fixes: 'the shape of the carried state' },
-  'training.unrollings': { label: 'Unrollings', fixes: 'the batch layout' },
-  'training.seed': { label: 'Seed', fixes: "the run's dropout masks and samples" },
-} as const;
+  'training.batchSize': {
+    label: label('training.batchSize'),
+    fixes: 'the shape of the carried state',
+  },
+  'training.unrollings': { label: label('training.unrollings'), fixes: 'the batch layout' },
+  'training.seed': { label: label('training.seed'), fixes: "the run's dropout masks and samples" },
+};
 
-/** The settings a resumed run takes from the request, with their labels. */
+/** The settings a resumed run takes from the request, with their labels (the form's). */
 const RESUMABLE = {
-  'training.steps': 'Steps',
-  'training.learningRate': 'Learning rate',
+  'training.steps': label('training.steps'),
+  'training.learningRate': label('training.learningRate'),
   'training.schedule': 'Schedule',
-  'training.warmupSteps': 'Warm-up',
-  'training.clipNorm': 'Clip to global norm',
+  'training.warmupSteps': label('training.warmupSteps'),
+  'training.clipNorm': label('training.clipNorm'),
   'training.optimizer': 'Optimizer',
-  'training.momentum': 'Momentum / rho',
-  'model.dropout': 'Dropout',
-  'training.summaryEvery': 'Summary every',
-  'training.sampleEvery': 'Samples every',
-  'training.sampleCount': 'Samples',
-  'training.sampleLength': 'Sample length',
-  'training.checkpointEvery': 'Checkpoint every',
-  'training.keepCheckpoints': 'Keep checkpoints',
-} as const;
+  'training.momentum': label('training.momentum'),
+  'model.dropout': label('model.dropout'),
+  'training.summaryEvery': label('training.summaryEvery'),
+  'training.sampleEvery': label('training.sampleEvery'),
+  'training.sampleCount': label('training.sampleCount'),
+  'training.sampleLength': label('training.sampleLength'),
+  'training.checkpointEvery': label('training.checkpointEvery'),
+  'training.keepCheckpoints': label('training.keepCheckpoints'),
+};
 
-export type LockedSetting = keyof typeof LOCKED;
+export type LockedSetting =
+  | 'model.layers'
+  | 'model.input'
+  | 'model.embeddingSize'
+  | 'model.forgetBias'
+  | 'model.init'
+  | 'training.batchSize'
+  | 'training.unrollings'
+  | 'training.seed';
 export type ResumableSetting = keyof typeof RESUMABLE;
 export type ResumeSetting = LockedSetting | ResumableSetting;
 
