@@ -12,7 +12,7 @@ import { loadCorpus, type Corpus } from '../../src-main/corpus';
 import { TrainingSession } from '../../src-main/engine';
 import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { loadModel, saveModel } from '../../src-main/model';
-import type { ModelConfig, OptimizerName } from '../../src-main/protocol/types';
+import type { ModelConfig, OptimizerName, RunConfig } from '../../src-main/protocol/types';
 import { makeZip } from '../helpers/zip';
 
 let root: string;
@@ -27,6 +27,24 @@ afterAll(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
 
+/** A 7-step run of `optimizer` on a small `model`, with no interval checkpoints. */
+function tinyConfig(optimizer: OptimizerName, model: Partial<ModelConfig>): RunConfig {
+  const config = defaultRunConfig();
+  config.model = { ...config.model, ...model };
+  config.training = {
+    ...config.training,
+    optimizer,
+    learningRate: optimizer === 'sgd' || optimizer === 'momentum' ? 0.5 : 0.01,
+    batchSize: 4,
+    unrollings: 6,
+    steps: 7,
+    summaryEvery: 5,
+    sampleEvery: 1000,
+    checkpointEvery: 0,
+  };
+  return config;
+}
+
 describe('engine snapshots through .lstm files', () => {
   it.each<[OptimizerName, Partial<ModelConfig>]>([
     ['sgd', { input: 'one-hot', layers: [8] }],
@@ -34,19 +52,7 @@ describe('engine snapshots through .lstm files', () => {
     ['adam', { input: 'embedding', embeddingSize: 5, layers: [7] }],
     ['rmsprop', { input: 'embedding', embeddingSize: 4, layers: [6, 5] }],
   ])('%s, %o: saves, validates and loads back exactly', async (optimizer, model) => {
-    const config = defaultRunConfig();
-    config.model = { ...config.model, ...model };
-    config.training = {
-      ...config.training,
-      optimizer,
-      learningRate: optimizer === 'sgd' || optimizer === 'momentum' ? 0.5 : 0.01,
-      batchSize: 4,
-      unrollings: 6,
-      steps: 7,
-      summaryEvery: 5,
-      sampleEvery: 1000,
-      checkpointEvery: 0,
-    };
+    const config = tinyConfig(optimizer, model);
     const session = TrainingSession.create({ corpus, config });
     try {
       await session.run();
@@ -65,19 +71,7 @@ describe('engine snapshots through .lstm files', () => {
 
 describe('model files from before loss/interval', () => {
   it('still open and resume: their rngState is ignored, their lossSum carried on', async () => {
-    const config = defaultRunConfig();
-    config.model = { ...config.model, layers: [8], input: 'one-hot' };
-    config.training = {
-      ...config.training,
-      optimizer: 'adam',
-      learningRate: 0.01,
-      batchSize: 4,
-      unrollings: 6,
-      steps: 7,
-      summaryEvery: 5,
-      sampleEvery: 1000,
-      checkpointEvery: 0,
-    };
+    const config = tinyConfig('adam', { layers: [8], input: 'one-hot' });
     const session = TrainingSession.create({ corpus, config });
     session.trainSteps(3); // no summary yet: three steps' losses wait in the accumulator
     const snapshot = session.snapshot();
