@@ -71,7 +71,8 @@ export function displaySymbol(symbol: string): string {
 /**
  * The symbols a model knows, by id, with the normalisation applied before encoding and the
  * optional unknown symbol that stands for everything else. It belongs to the model: it is
- * saved with it and compared against a corpus before training resumes.
+ * saved with it and compared against a corpus before training resumes (the one comparison
+ * is model/vocabulary-check.ts).
  */
 export class Vocabulary {
   readonly symbols: string[];
@@ -180,26 +181,5 @@ export class Vocabulary {
       parts[i] = symbol;
     }
     return parts.join('');
-  }
-
-  /** Compares two vocabularies; returns null if identical, else a one-line description of what differs. */
-  difference(other: Vocabulary): string | null {
-    if (this.normalisation !== other.normalisation) {
-      return `normalisation differs: ${this.normalisation} vs ${other.normalisation}`;
-    }
-    if (this.size !== other.size) {
-      return `vocabulary size differs: ${this.size} vs ${other.size} symbols`;
-    }
-    for (let id = 0; id < this.size; id++) {
-      if (this.symbols[id] !== other.symbols[id]) {
-        return `symbol ${id} differs: ${displaySymbol(this.symbols[id])} vs ${displaySymbol(other.symbols[id])}`;
-      }
-    }
-    if (this.unknownId !== other.unknownId) {
-      const describe = (v: Vocabulary): string =>
-        v.unknownSymbol === null ? 'none' : displaySymbol(v.unknownSymbol);
-      return `unknown symbol differs: ${describe(this)} vs ${describe(other)}`;
-    }
-    return null;
   }
 }

@@ -1,13 +1,22 @@
 /**
- * Generator: text from a trained model, one character per step through the same fused
- * kernel (a sequence of length 1), with everything prepared once: parameters are loaded
- * once, the per-step kernels are OneHot/Gather → BlockLSTM per layer (+ 2 Reshapes for
- * the state) → MatMul → BiasAdd, and the logits come to the host for sampling.
- * A prime is run through the kernels in one call per layer.
+ * Text from a model: `Generator` (generation, next-character prediction and evaluation from
+ * a snapshot), and for a training run `sampleTexts` (the samples it shows at its sample
+ * interval) and `validationPass` (its validation at every summary).
+ *
+ * `Generator.fromSnapshot` loads the weights once. A prime runs through the fused kernels
+ * in one call per layer; then each character is one fused forward kernel per layer
+ * (T = 1) with two Reshapes for the state, a MatMul and the bias added on the host, on
+ * bare native handles (handles.ts) with each symbol's input row made once, and one read of
+ * the [V] logits. Without the fused kernels each character goes through the reference
+ * LSTM instead. The next character is drawn on the host (sampling.ts) from a seeded RNG,
+ * so a seed gives the same text from the same model, before and after a save.
  */
 import { Vocabulary } from '../corpus/vocabulary';
+import type { Corpus } from '../corpus/types';
 import type { TrainingSnapshot } from '../model/snapshot';
-import type { GenerateOptions, GeneratedChar, RunConfig } from '../protocol/types';
+import type { GenerateOptions, GeneratedChar, ModelConfig, RunConfig } from '../protocol/types';
+import { Handles } from './handles';
+import { FusedLstm } from './kernels/fused-lstm';
 import {
   createContext,
   disposeContext,
@@ -15,19 +24,16 @@ import {
   disposeState,
   evaluateIds,
   forwardLogits,
+  zeroState,
   type EngineContext,
   type LayerState,
   type Params,
 } from './model';
 import { Rng } from './rng';
 import { sampleId, softmaxInto } from './sampling';
-import { paramsFromSnapshot } from './training-session';
-import type { Tensor } from '@tensorflow/tfjs-node';
-import type { FusedLstm } from './kernels/fused-lstm';
-import type { Ops } from './kernels/ops';
-import { tf, type OpAttr, type TfBinding } from './tf';
+import { paramsFromSnapshot } from './snapshot-tensors';
+import { tf } from './tf';
 
-/** Characters per streaming chunk (and between yields to the event loop). */
 export const CHUNK_CHARS = 32;
 /** Alternatives reported per character when asked. */
 export const ALTERNATIVES = 5;
@@ -111,16 +117,10 @@ export class Generator {
     }
     // The handle-level stepper calls BlockLSTM directly; without the fused kernels each
     // character goes through the reference implementation instead.
+    const lstm = this.context.lstm;
     const stepper =
-      this.context.lstm.kind === 'fused'
-        ? new Stepper(
-            this.context.ops,
-            (this.context.lstm as FusedLstm).names.forward,
-            this.config.model,
-            size,
-            this.params,
-            start,
-          )
+      lstm instanceof FusedLstm
+        ? new Stepper(this.context.ops, lstm, this.config.model, size, this.params, start)
         : new ReferenceStepper(this, start);
     try {
       for (let n = 0; n < options.length; n++) {
@@ -275,83 +275,56 @@ class ReferenceStepper {
 }
 
 /**
- * One character at a time on bare native handles: the input row of each symbol is made
- * once ([1, 1, I]: a one-hot row or the embedding row), then per character the fused forward kernel per
- * layer (T = 1) with two Reshapes for the state, MatMul, BiasAdd, and one read of the
- * [1, V] logits. No tfjs Tensor objects are made per character.
+ * One character at a time on bare native handles (handles.ts): the input row of each
+ * symbol is made once ([1, 1, I]: a one-hot row or the embedding row), then per character
+ * the fused forward kernel per layer (T = 1) with two Reshapes for the state, a MatMul, and
+ * one read of the [1, V] logits (the bias is added on the host: V additions cost less than
+ * a kernel call). No tfjs Tensor object is made per character.
  */
 class Stepper {
-  private readonly ops: Ops;
-  private readonly binding: TfBinding;
+  private readonly h: Handles;
+  private readonly lstm: FusedLstm;
   private readonly config: RunConfig['model'];
   private readonly size: number;
-  /** The fused forward kernel's op name (see kernels/fused-lstm.ts). */
-  private readonly forwardKernel: string;
   private readonly params: Params;
   private readonly inputs = new Map<number, number>();
   private bias: Float32Array | null = null;
-  private readonly attrs: Record<string, OpAttr[]>;
   private state: { c: number; h: number }[];
   /** The tfjs tensors the starting state's handles belong to, until the first step replaces them. */
   private initial: LayerState[] | null;
 
   constructor(
-    ops: Ops,
-    forwardKernel: string,
+    ops: EngineContext['ops'],
+    lstm: FusedLstm,
     config: RunConfig['model'],
     size: number,
     params: Params,
     state: LayerState[],
   ) {
-    this.ops = ops;
-    this.forwardKernel = forwardKernel;
-    this.binding = ops.backend.binding;
+    this.h = new Handles(ops);
+    this.lstm = lstm;
     this.config = config;
     this.size = size;
     this.params = params;
-    const b = this.binding;
-    const T = ops.attrFloat;
-    this.attrs = {
-      T: [T],
-      MatMul: [
-        { name: 'transpose_a', type: b.TF_ATTR_BOOL, value: false },
-        { name: 'transpose_b', type: b.TF_ATTR_BOOL, value: false },
-        T,
-      ],
-      Reshape: [T, { name: 'Tshape', type: b.TF_ATTR_TYPE, value: b.TF_INT32 }],
-      BlockLSTM: [
-        { name: 'forget_bias', type: b.TF_ATTR_FLOAT, value: 0 },
-        { name: 'cell_clip', type: b.TF_ATTR_FLOAT, value: -1 },
-        { name: 'use_peephole', type: b.TF_ATTR_BOOL, value: false },
-        T,
-      ],
-    };
     // Takes over the starting state (disposed by the first step or by dispose()).
     this.initial = state;
-    this.state = state.map((s) => ({ c: this.id(s.c), h: this.id(s.h) }));
-  }
-
-  private id(t: Tensor): number {
-    return this.ops.backend.getInputTensorIds([t])[0];
-  }
-
-  private exec(name: string, attrs: OpAttr[], inputs: number[]): number {
-    return this.binding.executeOp(name, attrs, inputs, 1)[0].id;
+    this.state = state.map((s) => ({ c: this.h.id(s.c), h: this.h.id(s.h) }));
   }
 
   private input(symbol: number): number {
     let handle = this.inputs.get(symbol);
     if (handle === undefined) {
+      const b = this.h.binding;
       if (this.config.input === 'one-hot') {
         const row = new Float32Array(this.size);
         row[symbol] = 1;
-        handle = this.binding.createTensor([1, 1, this.size], this.binding.TF_FLOAT, row);
+        handle = b.createTensor([1, 1, this.size], b.TF_FLOAT, row);
       } else {
         const width = this.config.embeddingSize;
         const row = this.params.embedding
           .dataSync()
           .slice(symbol * width, (symbol + 1) * width) as Float32Array;
-        handle = this.binding.createTensor([1, 1, width], this.binding.TF_FLOAT, row);
+        handle = b.createTensor([1, 1, width], b.TF_FLOAT, row);
       }
       this.inputs.set(symbol, handle);
     }
@@ -360,54 +333,49 @@ class Stepper {
 
   /** Feeds `symbol`; returns the logits [V] for the next one. */
   step(symbol: number): Float32Array {
-    const ops = this.ops;
+    const { h } = this;
+    const ops = h.ops;
     const seqLen = ops.int64(1);
     // x is [1, 1, I]: the symbol's row for the bottom layer, the h sequence output above.
     let x = this.input(symbol);
     let xOwned = false;
     const next: { c: number; h: number }[] = [];
     this.config.layers.forEach((units, l) => {
-      const zeros = this.id(ops.zeros([units]));
-      const shape = this.id(ops.int32Vector([1, units]));
-      const out = this.binding
-        .executeOp(
-          this.forwardKernel,
-          this.attrs.BlockLSTM,
-          [
-            seqLen,
-            x,
-            this.state[l].c,
-            this.state[l].h,
-            this.id(this.params[`lstm/${l}/kernel`]),
-            zeros,
-            zeros,
-            zeros,
-            this.id(this.params[`lstm/${l}/bias`]),
-          ],
-          7,
-        )
-        .map((m) => m.id);
-      if (xOwned) this.binding.deleteTensor(x);
-      const c = this.exec('Reshape', this.attrs.Reshape, [out[1], shape]);
-      const h = this.exec('Reshape', this.attrs.Reshape, [out[6], shape]);
-      for (let k = 0; k < 6; k++) this.binding.deleteTensor(out[k]);
-      next.push({ c, h });
+      const zeros = h.id(ops.zeros([units]));
+      const shape = h.id(ops.int32Vector([1, units]));
+      const out = h.execMany(
+        this.lstm.names.forward,
+        this.lstm.forwardAttrs,
+        [
+          seqLen,
+          x,
+          this.state[l].c,
+          this.state[l].h,
+          h.id(this.params[`lstm/${l}/kernel`]),
+          zeros,
+          zeros,
+          zeros,
+          h.id(this.params[`lstm/${l}/bias`]),
+        ],
+        7,
+      );
+      if (xOwned) h.free(x);
+      const c = h.exec('Reshape', h.attrs.none, [out[1], shape]);
+      const hidden = h.exec('Reshape', h.attrs.none, [out[6], shape]);
+      for (let k = 0; k < 6; k++) h.free(out[k]);
+      next.push({ c, h: hidden });
       x = out[6];
       xOwned = true;
     });
-    this.binding.deleteTensor(x);
+    h.free(x);
     this.releaseState();
     this.state = next;
     const top = next[next.length - 1].h;
-    const product = this.exec('MatMul', this.attrs.MatMul, [
-      top,
-      this.id(this.params['softmax/kernel']),
-    ]);
+    const product = h.exec('MatMul', h.attrs.none, [top, h.id(this.params['softmax/kernel'])]);
     const values = (
-      this.binding as unknown as { tensorDataSync(id: number): Float32Array }
+      h.binding as unknown as { tensorDataSync(id: number): Float32Array }
     ).tensorDataSync(product);
-    this.binding.deleteTensor(product);
-    // The bias is added on the host: V additions are cheaper than one more kernel.
+    h.free(product);
     this.bias ??= this.params['softmax/bias'].dataSync() as Float32Array;
     for (let i = 0; i < values.length; i++) values[i] += this.bias[i];
     return values;
@@ -419,8 +387,8 @@ class Stepper {
       this.initial = null;
     } else {
       for (const s of this.state) {
-        this.binding.deleteTensor(s.c);
-        this.binding.deleteTensor(s.h);
+        this.h.free(s.c);
+        this.h.free(s.h);
       }
     }
     this.state = [];
@@ -428,7 +396,71 @@ class Stepper {
 
   dispose(): void {
     this.releaseState();
-    for (const handle of this.inputs.values()) this.binding.deleteTensor(handle);
+    for (const handle of this.inputs.values()) this.h.free(handle);
     this.inputs.clear();
   }
+}
+
+/**
+ * A training run's samples: `count` samples of `length` characters each, generated in
+ * parallel (one stream each) from a zero state, each starting with a uniformly random
+ * symbol like the tutorial's, drawn at temperature 1 from `rng`.
+ */
+export function sampleTexts(
+  context: EngineContext,
+  params: Params,
+  config: RunConfig,
+  vocabulary: string[],
+  count: number,
+  length: number,
+  rng: Rng,
+): string[] {
+  const size = vocabulary.length;
+  const current = new Int32Array(count);
+  const texts: string[][] = [];
+  for (let s = 0; s < count; s++) {
+    current[s] = rng.int(size);
+    texts.push([vocabulary[current[s]]]);
+  }
+  let state = zeroState(config.model, count);
+  const probabilities = new Float64Array(size);
+  const order = new Int32Array(size);
+  for (let i = 1; i < length; i++) {
+    const inputs = tf.tensor2d(current, [1, count], 'int32');
+    const result = forwardLogits(context, params, config.model, size, inputs, state);
+    inputs.dispose();
+    disposeState(state);
+    state = result.state;
+    const logits = result.logits.dataSync() as Float32Array;
+    result.logits.dispose();
+    for (let s = 0; s < count; s++) {
+      softmaxInto(logits, s * size, size, 1, probabilities);
+      current[s] = sampleId(probabilities, size, { temperature: 1, topK: 0, topP: 1 }, rng, order);
+      texts[s].push(vocabulary[current[s]]);
+    }
+  }
+  disposeState(state);
+  return texts.map((t) => t.join(''));
+}
+
+/**
+ * The validation pass reads at most this many characters of the validation split (from
+ * its start), one stream from a zero state like the tutorial's 1000-character pass. A
+ * full pass over a large split is `Generator.evaluate` / the `eval` command.
+ */
+export const VALIDATION_MAX_CHARS = 10_000;
+
+/** A training run's validation: perplexity and bits/char over (the start of) the corpus's validation split; null when it is shorter than 2 characters. */
+export function validationPass(
+  context: EngineContext,
+  params: Params,
+  model: ModelConfig,
+  corpus: Corpus,
+): { perplexity: number; bitsPerChar: number } | null {
+  const [start, end] = corpus.report.splits.validation;
+  const length = Math.min(end - start, VALIDATION_MAX_CHARS);
+  if (length < 2) return null;
+  const ids = corpus.ids.subarray(start, start + length);
+  const { meanLoss } = evaluateIds(context, params, model, corpus.report.vocabulary.length, ids);
+  return { perplexity: Math.exp(meanLoss), bitsPerChar: meanLoss / Math.LN2 };
 }

@@ -2,14 +2,11 @@
  * Gradient clipping and the four optimizers, as few kernels per step as possible.
  *
  * Gradients arrive as the gradient of the SUMMED loss over the batch's N = T·B
- * predictions (see model.ts). `gradientScale` turns that into the (clipped) gradient of
- * the mean loss with one scalar: with L = Σ‖g‖²/2 over all raw gradients (one L2Loss
- * each, then AddN) the raw global norm is n = √(2L), and
- *
- *     scale = min(1/N, clip/n) = (clip/√2) · rsqrt(max(L, (clip·N)²/2))
- *
- * — one Maximum, one Rsqrt, one Mul, no host round trip. SGD folds its learning rate into
- * that same Mul, so its update is one Mul and one Sub per parameter.
+ * predictions (see model.ts). One scalar turns them into the (clipped) gradient of the
+ * mean (`clipScale` in handles.ts: one L2Loss per gradient, AddN, Maximum, Rsqrt, Mul, no
+ * host round trip). SGD folds its learning rate into that scalar and updates through
+ * `sgdUpdate` (handles.ts), the one SGD update the fast step uses too; momentum, Adam and
+ * RMSprop scale their gradients by it and keep their slots here.
  *
  * Slots are stored as `slot/{slot}/{parameter}`, with the slot names of OPTIMIZER_SLOTS
  * (protocol/run-config/architecture.ts): `momentum` (momentum), `m` and `v` (Adam), `ms`
@@ -18,6 +15,7 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { OptimizerName } from '../protocol/types';
 import { OPTIMIZER_SLOTS } from '../protocol/run-config/architecture';
+import { clipScale, Handles, sgdUpdate } from './handles';
 import type { Ops } from './kernels/ops';
 import type { Params } from './model';
 import { tf } from './tf';
@@ -28,44 +26,30 @@ const ADAM_EPSILON = 1e-8;
 const RMSPROP_EPSILON = 1e-7;
 
 /**
- * The scalar that turns summed raw gradients into the clipped mean gradient, times
- * `multiplier` (SGD passes its learning rate, the others 1). `constant(v)` gives a cached
- * scalar tensor for a value. Returns the scalar and whether the caller must dispose it
- * (without clipping it is one of the cached constants).
+ * `clipScale` (handles.ts) for tfjs tensors: the scalar that turns summed raw gradients
+ * into the clipped mean gradient, times `multiplier`. `constant(v)` gives a cached scalar
+ * tensor for a value. Returns the scalar and whether the caller must dispose it (without
+ * clipping it is one of the cached constants).
  */
 export function gradientScale(
-  ops: Ops,
+  handles: Handles,
   grads: Tensor[],
   rows: number,
   clipNorm: number,
   multiplier: number,
   constant: (value: number) => Tensor,
 ): { scale: Tensor; owned: boolean } {
-  if (clipNorm <= 0) return { scale: constant(multiplier / rows), owned: false };
-  const halves = grads.map((g) => ops.l2Loss(g));
-  const total = ops.addN(halves);
-  for (const h of halves) h.dispose();
-  const floored = ops.maximum(total, ops.scalarFloat((clipNorm * rows) ** 2 / 2));
-  total.dispose();
-  const root = ops.unary('Rsqrt', floored);
-  floored.dispose();
-  const scale = ops.mul(root, constant((multiplier * clipNorm) / Math.SQRT2));
-  root.dispose();
-  return { scale, owned: true };
-}
-
-/**
- * The two scalars of LSTM Studio's fused clipping + SGD kernel for the same update as
- * `gradientScale` with SGD: `step = k / √max(Σ‖g‖²/2, floor)`, or `k` when floor ≤ 0.
- */
-export function sgdScalars(
-  rows: number,
-  clipNorm: number,
-  learningRate: number,
-): { floor: number; k: number } {
-  return clipNorm > 0
-    ? { floor: (clipNorm * rows) ** 2 / 2, k: (learningRate * clipNorm) / Math.SQRT2 }
-    : { floor: -1, k: learningRate / rows };
+  // Unowned, the scale is the one cached scalar clipScale asked for.
+  let last: Tensor | null = null;
+  const { id, owned } = clipScale(
+    handles,
+    grads.map((g) => handles.id(g)),
+    rows,
+    clipNorm,
+    multiplier,
+    (value) => handles.id((last = constant(value))),
+  );
+  return { scale: owned ? handles.wrap(id, []) : (last as unknown as Tensor), owned };
 }
 
 /** Global L2 norm of a set of tensors, read to the host (for tests and diagnostics). */
@@ -88,6 +72,7 @@ export class Optimizer {
   fusedSgd: string | null = null;
   private readonly momentum: number;
   private readonly ops: Ops;
+  private readonly handles: Handles;
   /** Scalars that change with the learning rate, by value; only the latest few are kept. */
   private readonly scalars = new Map<number, Tensor>();
 
@@ -99,6 +84,7 @@ export class Optimizer {
     restore?: { slots: Params; state: Record<string, number> },
   ) {
     this.ops = ops;
+    this.handles = new Handles(ops);
     this.name = name;
     this.momentum = momentum;
     for (const slot of OPTIMIZER_SLOTS[name]) {
@@ -138,51 +124,27 @@ export class Optimizer {
     const ops = this.ops;
     const names = Object.keys(grads);
     this.beginStep();
-    if (this.name === 'sgd' && this.fusedSgd) {
-      // LSTM Studio's kernel: the same scale and update in one call (kernels/fused-lstm.ts).
-      const { floor, k } = sgdScalars(rows, clipNorm, learningRate);
-      const updated = ops.runMany(
-        this.fusedSgd,
-        [{ name: 'N', type: ops.backend.binding.TF_ATTR_INT, value: names.length }],
-        [
-          ...names.map((n) => params[n]),
-          ...names.map((n) => grads[n]),
-          this.scalar(floor),
-          this.scalar(k),
-        ],
-        names.length,
-      );
-      names.forEach((n, i) => {
-        grads[n].dispose();
-        params[n].dispose();
-        params[n] = updated[i];
-      });
-      return;
-    }
     if (this.name === 'sgd') {
-      const constant = (v: number): Tensor => this.scalar(v);
-      const { scale: step, owned } = gradientScale(
-        ops,
-        names.map((n) => grads[n]),
+      const h = this.handles;
+      const updated = sgdUpdate(
+        h,
+        this.fusedSgd,
+        names.map((n) => h.id(params[n])),
+        names.map((n) => h.id(grads[n])),
         rows,
         clipNorm,
         learningRate,
-        constant,
+        (v) => h.id(this.scalar(v)),
       );
-      for (const n of names) {
-        const delta = ops.mul(grads[n], step);
+      names.forEach((n, i) => {
         grads[n].dispose();
-        const next = ops.sub(params[n], delta);
-        delta.dispose();
-        params[n].dispose();
-        params[n] = next;
-      }
-      if (owned) step.dispose();
+        h.replaceParam(params, n, updated[i]);
+      });
       return;
     }
     const constant = (v: number): Tensor => this.scalar(v);
     const { scale, owned } = gradientScale(
-      ops,
+      this.handles,
       names.map((n) => grads[n]),
       rows,
       clipNorm,

@@ -11,10 +11,11 @@ import type { TrainingConfig } from '../protocol/types';
  * - exponential: `lr · rate^(step / decaySteps)`, the exponent floored when `staircase`
  *   (the tutorial: 10 · 0.1^⌊step/5000⌋, i.e. 10 for steps 0–4999, then 1, …)
  * - cosine: from `lr` down to `minLearningRate` over `steps` (after warm-up)
- * - warm-up, on top of any of them: a linear ramp `lr · (step + 1) / warmupSteps` over the
- *   first `warmupSteps` steps.
+ * - warm-up, on top of any of them: a linear ramp `lr · (step − from + 1) / warmupSteps` over
+ *   the `warmupSteps` steps from `warmupFrom` (0, or the step a resumed run changed its
+ *   warm-up at: see protocol/run-config/resume-rule.ts).
  */
-export function learningRateAt(training: TrainingConfig, step: number): number {
+export function learningRateAt(training: TrainingConfig, step: number, warmupFrom = 0): number {
   const { learningRate: lr, schedule, warmupSteps, steps } = training;
   let rate: number;
   switch (schedule.kind) {
@@ -35,6 +36,7 @@ export function learningRateAt(training: TrainingConfig, step: number): number {
       break;
     }
   }
-  if (warmupSteps > 0 && step < warmupSteps) rate *= (step + 1) / warmupSteps;
+  const warmed = step - warmupFrom;
+  if (warmupSteps > 0 && warmed >= 0 && warmed < warmupSteps) rate *= (warmed + 1) / warmupSteps;
   return rate;
 }

@@ -10,7 +10,7 @@
  * and a broken module fails its own commands with a clear error instead of the process.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError, UsageError, userMessage } from '../errors';
 import type {
@@ -27,38 +27,29 @@ import {
   RequestValidationError,
   wireMessageSchema,
 } from '../protocol/schema';
-import type {
-  CorpusOptions,
-  CorpusReport,
-  RecentModel,
-  RunConfig,
-  TrainingState,
-} from '../protocol/types';
+import type { CorpusReport, RunConfig, RunEnd, TrainingState } from '../protocol/types';
 import type { Corpus } from '../corpus';
-import type { Generator, TrainingSession } from './index';
+import type { Generator, RunResult, TrainingSession } from './index';
 import type { TrainingSnapshot } from '../model/snapshot';
+import {
+  newRunId,
+  readRunRecord,
+  unfinishedCheckpoint,
+  writeRunRecord,
+  type CorpusSource,
+  type RunRecord,
+} from './run-records';
 
 export interface EngineServiceOptions {
   /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
   dataDir: string;
   /** Receives every event, unthrottled (the host throttles). */
   emit: (event: EngineEvent) => void;
+  /** The folder of a run's checkpoints and record (default `<dataDir>/runs/<runId>`; the CLI's is `<out>.checkpoints`). */
+  runDir?: (runId: string) => string;
+  /** Whether opened and saved models join the recent-models list (default true; the CLI's do not). */
+  rememberModels?: boolean;
 }
-
-/** What a run folder's `run.json` records, so a crash can be recovered from later. */
-interface RunRecord {
-  runId: string;
-  startedAt: string;
-  /** Set when the run ended cleanly (finished or stopped); a crashed run never sets it. */
-  endedAt?: string;
-  corpus: { name: string; fingerprint: string };
-  /** How to reopen the corpus for a resume: a path or the bundled sample. */
-  source: CorpusSource | null;
-}
-
-type CorpusSource =
-  | { kind: 'file'; path: string; options: CorpusOptions }
-  | { kind: 'sample'; options: CorpusOptions };
 
 interface ActiveRun {
   runId: string;
@@ -78,6 +69,8 @@ const MAX_GENERATIONS = 4;
 export class EngineService {
   private readonly dataDir: string;
   private readonly emit: (event: EngineEvent) => void;
+  private readonly runDir: (runId: string) => string;
+  private readonly rememberModels: boolean;
   private corpus: Corpus | null = null;
   private corpusReport: CorpusReport | null = null;
   private corpusSource: CorpusSource | null = null;
@@ -92,6 +85,8 @@ export class EngineService {
   constructor(options: EngineServiceOptions) {
     this.dataDir = options.dataDir;
     this.emit = options.emit;
+    this.runDir = options.runDir ?? ((runId) => path.join(this.dataDir, 'runs', runId));
+    this.rememberModels = options.rememberModels ?? true;
     this.handlers = {
       'engine:info': async () => (await import('./index')).engineInfo(),
       'corpus:open': (request) =>
@@ -146,7 +141,9 @@ export class EngineService {
         return { files: await exportTfjs(this.currentSnapshot(), dir.path) };
       },
       'model:recent': async () => ({ models: await (await this.modelStore()).recent() }),
-      'model:recoverable': async () => ({ checkpoint: await this.recoverable() }),
+      'model:recoverable': async () => ({
+        checkpoint: await unfinishedCheckpoint(path.join(this.dataDir, 'runs'), this.run?.runId),
+      }),
     };
   }
 
@@ -239,10 +236,13 @@ export class EngineService {
     return this.run;
   }
 
-  private async startTraining(config: RunConfig, resume: boolean): Promise<{ runId: string }> {
+  private async startTraining(
+    config: RunConfig,
+    resume: boolean,
+  ): Promise<ReplyOf<'training:start'>> {
     if (this.run)
       throw new UsageError('training/busy', 'training is already running; pause or stop it first');
-    const snapshot = resume ? this.model : undefined;
+    const snapshot = resume ? this.model : null;
     if (resume && !snapshot)
       throw new UsageError('training/no-model', 'open a model or checkpoint to resume it');
     if (!this.corpus && snapshot && this.modelPath) await this.reopenCorpusOf(this.modelPath);
@@ -259,24 +259,32 @@ export class EngineService {
       import('../model'),
     ]);
     const runId = newRunId();
-    const dir = path.join(this.dataDir, 'runs', runId);
-    await mkdir(dir, { recursive: true });
+    const dir = this.runDir(runId);
+    let checkpoints: InstanceType<typeof CheckpointManager> | null = null;
+    // The session applies the resume rule and compares the vocabularies: a refusal throws
+    // here, before anything is written.
+    const session = TrainingSession.create({
+      corpus,
+      config,
+      snapshot: snapshot ?? undefined,
+      checkpoint: (snap, info) => checkpoints!.save(snap, { best: info.best }),
+    });
     const record: RunRecord = {
       runId,
       startedAt: new Date().toISOString(),
       corpus: { name: report.name, fingerprint: report.fingerprint },
       source: this.corpusSource,
     };
-    await writeRunRecord(dir, record);
-    const checkpoints = new CheckpointManager(dir, { keep: config.training.keepCheckpoints });
-    // A folder that cannot take a checkpoint fails the start, not the first checkpoint.
-    await checkpoints.prepare();
-    const session = TrainingSession.create({
-      corpus,
-      config,
-      snapshot: snapshot ?? undefined,
-      checkpoint: (snap, info) => checkpoints.save(snap, { best: info.best }),
-    });
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeRunRecord(dir, record);
+      checkpoints = new CheckpointManager(dir, { keep: session.config.training.keepCheckpoints });
+      // A folder that cannot take a checkpoint fails the start, not the first checkpoint.
+      await checkpoints.prepare();
+    } catch (error) {
+      session.dispose();
+      throw error;
+    }
     // The session owns a copy of the weights now; a generator over the old model is stale.
     this.dropGenerator();
     const unsubscribe = [
@@ -289,35 +297,73 @@ export class EngineService {
       ),
     ];
     const active: ActiveRun = { runId, dir, session, unsubscribe, done: Promise.resolve() };
-    active.done = session.run().then(
+    const ended = (end: RunEnd) =>
+      writeRunRecord(dir, { ...record, endedAt: new Date().toISOString(), end }).catch(
+        () => undefined,
+      );
+    // The run starts after this reply is on its way, so its first events follow it.
+    const running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => session.run());
+    active.done = running.then(
       async (result) => {
-        this.finishRun(active);
-        await writeRunRecord(dir, { ...record, endedAt: new Date().toISOString() }).catch(
-          () => undefined,
-        );
+        await this.finishRun(active, result, snapshot);
+        await ended(result.end);
+        if (result.divergence) {
+          this.emit({
+            type: 'training:error',
+            runId,
+            reason: 'diverged',
+            message: result.divergence.message,
+            step: result.step,
+          });
+          return;
+        }
         this.emit({
           type: 'training:done',
           runId,
+          reason: result.end === 'finished' ? 'finished' : 'stopped',
           step: result.step,
           trainSeconds: result.trainSeconds,
+          stepsPerSec: result.stepsPerSec,
           bestValidation: result.bestValidation,
+          finalValidation: result.finalValidation,
         });
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         // The run folder stays un-ended: its last checkpoint is what model:recoverable offers.
-        this.finishRun(active);
-        this.emit({ type: 'training:error', runId, message: userMessage(error) });
+        const step = session.step;
+        await this.finishRun(active, null, snapshot);
+        this.emit({
+          type: 'training:error',
+          runId,
+          reason: 'failed',
+          message: userMessage(error),
+          step,
+        });
       },
     );
     this.run = active;
-    return { runId };
+    return { runId, changes: session.changes, notice: session.notice };
   }
 
-  private finishRun(run: ActiveRun): void {
+  /**
+   * The model a run leaves: its last state — or, after a divergence, its last good
+   * checkpoint (or the model it resumed from, when it wrote none), never diverged weights.
+   */
+  private async finishRun(
+    run: ActiveRun,
+    result: RunResult | null,
+    resumedFrom: TrainingSnapshot | null,
+  ): Promise<void> {
     for (const off of run.unsubscribe) off();
     try {
-      this.model = run.session.snapshot();
-      this.modelPath = null;
+      if (result?.divergence) {
+        const good = result.lastCheckpoint;
+        this.model = good ? await (await import('../model')).loadModel(good.path) : resumedFrom;
+        this.modelPath = good?.path ?? (resumedFrom ? this.modelPath : null);
+      } else {
+        this.model = run.session.snapshot();
+        this.modelPath = null;
+      }
     } catch {
       // A session that failed before its first step has nothing worth keeping.
     }
@@ -351,11 +397,16 @@ export class EngineService {
     return new ModelStore(this.dataDir);
   }
 
+  /** Adds a model to the recent-models list (when this service keeps one); never fails. */
+  private async remember(file: string): Promise<void> {
+    if (this.rememberModels) await (await this.modelStore()).remember(file).catch(() => undefined);
+  }
+
   private async saveModel(file: string): Promise<ReplyOf<'model:save'>> {
     const { saveModel, readModelSummary } = await import('../model');
     const target = path.resolve(file);
     await saveModel(target, this.currentSnapshot());
-    await (await this.modelStore()).remember(target).catch(() => undefined);
+    await this.remember(target);
     if (!this.run) this.modelPath = target;
     return { path: target, summary: await readModelSummary(target) };
   }
@@ -368,41 +419,8 @@ export class EngineService {
     this.dropGenerator();
     this.model = snapshot;
     this.modelPath = target;
-    await (await this.modelStore()).remember(target).catch(() => undefined);
+    await this.remember(target);
     return readModelSummary(target);
-  }
-
-  /** The newest checkpoint of the newest run that did not end cleanly and is not running now. */
-  private async recoverable(): Promise<RecentModel | null> {
-    const runsDir = path.join(this.dataDir, 'runs');
-    let names: string[];
-    try {
-      names = await readdir(runsDir);
-    } catch {
-      return null;
-    }
-    const { CheckpointManager, readModelSummary } = await import('../model');
-    // Run ids start with a UTC timestamp, so a reverse sort is newest first.
-    for (const name of names.sort().reverse()) {
-      if (name === this.run?.runId) continue;
-      const dir = path.join(runsDir, name);
-      const record = await readRunRecord(dir);
-      if (!record || record.endedAt) continue;
-      const latest = await new CheckpointManager(dir).latest().catch(() => null);
-      if (!latest) continue;
-      try {
-        const summary = await readModelSummary(latest);
-        return {
-          path: latest,
-          name: `${record.corpus.name} (recovered)`,
-          step: summary.step,
-          savedAt: summary.savedAt,
-        };
-      } catch {
-        continue;
-      }
-    }
-    return null;
   }
 
   // ---------------------------------------------------------------------------------
@@ -462,26 +480,4 @@ export function toWireError(error: unknown): WireError {
     return { code: error.code, message: userMessage(error) };
   }
   return { code: 'engine/internal', message: userMessage(error) };
-}
-
-function newRunId(): string {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\..*$/, '')
-    .replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
-  await writeFile(path.join(dir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
-}
-
-async function readRunRecord(dir: string): Promise<RunRecord | null> {
-  try {
-    const record = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
-    return typeof record.runId === 'string' ? record : null;
-  } catch {
-    return null;
-  }
 }

@@ -1,166 +1,100 @@
 /**
- * TrainingSession: the training loop around model.ts and optimizer.ts.
- *
- * Per step (seed configuration, ~30 kernels): batch ids → OneHot → BlockLSTM →
- * Reshape → MatMul → BiasAdd → SparseSoftmaxCrossEntropyWithLogits → 2 MatMuls + Sum →
- * Reshape → BlockLSTMGrad → 2 Gathers (carried state) → 4 L2Loss, AddN, Maximum, Rsqrt,
- * Mul (clip scale × learning rate) → 4 × (Mul, Sub) → AddV2 (loss accumulator). Nothing
- * is read back to the host between summaries: the per-example losses accumulate on the
- * device and are read once per `summaryEvery` steps.
+ * TrainingSession: one training run's lifecycle and loop — create (fresh, or resumed from a
+ * snapshot under the resume rule: resume.ts), run in slices that yield to the event loop,
+ * pause, resume, stop, and report: progress (by time, and a history point at each
+ * summary), validation, samples, checkpoints, and the end (finished, stopped, diverged).
+ * A step is training-step.ts; snapshot ↔ tensors is snapshot-tensors.ts; samples and
+ * validation are generator.ts; the clock is run-clock.ts; divergence is divergence.ts.
  *
  * Truncated BPTT: each batch starts from the state the previous batch ended in (the
  * tutorial's saved_output/saved_state), and gradients stop at the batch boundary.
  *
  * Randomness is a pure function of (seed, step): initial weights from the seed, each
- * step's dropout masks from (seed, step), each sample round from (seed, step). So a run
- * restored from `snapshot()` continues exactly as if it had never stopped.
+ * step's dropout masks from (seed, step), each sample round from (seed, step). With the
+ * optimizer slots, carried state, batch cursors and the interval's losses in the snapshot,
+ * a run restored from `snapshot()` continues bit for bit as if it had never stopped.
  */
-import type { Tensor } from '@tensorflow/tfjs-node';
-import type { Corpus } from '../corpus/types';
 import { BatchCursor } from '../corpus/batches';
+import type { Corpus } from '../corpus/types';
 import { TrainingError } from '../errors';
-import type { StoredTensor, TrainingSnapshot } from '../model/snapshot';
+import type { TrainingSnapshot } from '../model/snapshot';
 import type {
+  ConfigChange,
   MetricsHistory,
+  ProgressPoint,
   RunConfig,
-  SampleRecord,
   TrainingState,
   ValidationPoint,
-  TrainingProgress,
-  ValidationReport,
 } from '../protocol/types';
-import type { Params, LayerState, EngineContext } from './model';
-import {
-  createContext,
-  disposeContext,
-  disposeParams,
-  disposeState,
-  evaluateIds,
-  forwardLogits,
-  initParameters,
-  trainingPass,
-  zeroState,
-} from './model';
-import { MAX_LAYERS, parameterShapes } from '../protocol/run-config/architecture';
-import { FastSgdStep } from './fast-step';
-import { FusedLstm, type LstmKernelNames } from './kernels/fused-lstm';
-import { Optimizer } from './optimizer';
-import { Rng, mixSeed } from './rng';
-import { sampleId, softmaxInto } from './sampling';
+import { MAX_LAYERS } from '../protocol/run-config/architecture';
+import { describeDivergence, DivergenceWatch, type Divergence } from './divergence';
+import { sampleTexts, validationPass } from './generator';
+import { createContext, disposeContext, type EngineContext } from './model';
+import { resumeDecision } from './resume';
+import { mixSeed, Rng } from './rng';
+import { RunClock } from './run-clock';
 import { learningRateAt } from './schedule';
-import { tf } from './tf';
-
-export type ProgressEvent = TrainingProgress;
-export type ValidationEvent = ValidationReport;
-export interface CheckpointEvent {
-  step: number;
-  path: string;
-  best: boolean;
-}
-export interface TrainingEvents {
-  progress: (e: ProgressEvent) => void;
-  validation: (e: ValidationEvent) => void;
-  sample: (e: SampleRecord) => void;
-  checkpoint: (e: CheckpointEvent) => void;
-  state: (s: TrainingState) => void;
-}
-export type CheckpointReason = 'interval' | 'pause' | 'stop' | 'final';
-/** Saves a snapshot somewhere durable; returns the path written. */
-export type CheckpointWriter = (
-  snapshot: TrainingSnapshot,
-  info: { reason: CheckpointReason; best: boolean },
-) => Promise<string>;
-
-export interface RunResult {
-  step: number;
-  trainSeconds: number;
-  bestValidation: { step: number; bitsPerChar: number } | null;
-  finalValidation: ValidationPoint | null;
-}
-
-/**
- * The validation pass reads at most this many characters of the validation split (from
- * its start), one stream from a zero state like the tutorial's 1000-character pass. A
- * full pass over a large split is `Generator.evaluate` / the `eval` command.
- */
-export const VALIDATION_MAX_CHARS = 10_000;
+import { firstNonFinite } from './snapshot-tensors';
+import {
+  Emitter,
+  type CheckpointReason,
+  type CheckpointWriter,
+  type RunResult,
+  type SessionOptions,
+  type TrainingEvents,
+} from './training-events';
+import { TrainingStep } from './training-step';
 
 /** Run steps synchronously for at most this long before yielding to the event loop. */
 const SLICE_MS = 50;
-/** Progress events at most this often (a summary interval can be a handful of steps). */
-const PROGRESS_MIN_INTERVAL_MS = 100;
-
-type Listeners = { [K in keyof TrainingEvents]: Set<TrainingEvents[K]> };
 
 export class TrainingSession {
   readonly config: RunConfig;
+  /** What the resume rule took from the request (empty for a new run). */
+  readonly changes: ConfigChange[];
+  /** One line saying what the resume changed, or null. */
+  readonly notice: string | null;
   private readonly corpus: Corpus;
   private readonly vocabularySize: number;
   private readonly context: EngineContext;
-  private readonly params: Params;
-  private readonly optimizer: Optimizer;
-  /** The handle-level SGD step, when the configuration allows it (see fast-step.ts). */
-  private readonly fast: FastSgdStep | null;
-  private carried: LayerState[];
+  private readonly training: TrainingStep;
   private readonly cursor: BatchCursor;
   private readonly history: MetricsHistory;
   private readonly checkpointWriter?: CheckpointWriter;
+  private readonly watch: DivergenceWatch;
+  /** The step warm-up counts from (0, or where a resumed run changed it). */
+  private readonly warmupFrom: number;
   /** The step of the last checkpoint written, while nothing has changed since (else −1). */
   private checkpointedStep = -1;
-  private rng: Rng;
+  private lastCheckpoint: { step: number; path: string } | null = null;
+  /** The step a resumed run started from (its model is the last good state until a checkpoint). */
+  private readonly resumedFrom: { step: number; path: null } | null;
   private currentStep: number;
   private bestValidation: { step: number; bitsPerChar: number } | null;
   private lastValidation: ValidationPoint | null = null;
+  private divergence: { step: number; message: string } | null = null;
   private currentState: TrainingState = 'idle';
-  private readonly listeners: Listeners = {
-    progress: new Set(),
-    validation: new Set(),
-    sample: new Set(),
-    checkpoint: new Set(),
-    state: new Set(),
-  };
+  private readonly events = new Emitter<TrainingEvents>();
 
-  /** Per-example losses summed over the steps since the last summary, on the device. */
-  private lossAccumulator: Tensor | null = null;
-  /** Loss (nats, summed over examples) and steps of the current interval already read back. */
-  private lossCarried = 0;
-  private lossSteps = 0;
-  /** The last step's per-example losses, kept only when a summary follows it. */
-  private lastLoss: Tensor | null = null;
-  private intervalStart = 0;
-  private intervalStartStep = 0;
-  private lastProgressAt = -Infinity;
-  private trainMilliseconds = 0;
+  private clock = new RunClock();
+  private runStartStep = 0;
 
   private pauseRequested = false;
   private stopRequested = false;
   private resumeWaiter: (() => void) | null = null;
   private disposed = false;
 
-  private constructor(args: {
-    corpus: Corpus;
-    config: RunConfig;
-    snapshot?: TrainingSnapshot;
-    checkpoint?: CheckpointWriter;
-    context?: EngineContext;
-    general?: boolean;
-    reference?: boolean;
-    kernels?: LstmKernelNames;
-  }) {
+  private constructor(args: SessionOptions) {
     const { corpus, snapshot } = args;
     this.corpus = corpus;
     this.checkpointWriter = args.checkpoint;
     this.vocabularySize = corpus.report.vocabulary.length;
-    const config: RunConfig = snapshot
-      ? {
-          model: snapshot.config.model,
-          training: {
-            ...snapshot.config.training,
-            steps: Math.max(snapshot.config.training.steps, args.config.training.steps),
-          },
-        }
-      : args.config;
+    const resumed = snapshot ? resumeDecision(snapshot, args.config, corpus) : null;
+    const config = resumed?.config ?? args.config;
+    this.changes = resumed?.changes ?? [];
+    this.notice = resumed?.notice ?? null;
     this.config = config;
+    this.resumedFrom = snapshot ? { step: snapshot.step, path: null } : null;
     const { model, training } = config;
     if (model.layers.length < 1 || model.layers.length > MAX_LAYERS) {
       throw new TrainingError(
@@ -175,40 +109,19 @@ export class TrainingSession {
         `the training text (${trainEnd - trainStart} characters) is too short for batches of ${training.batchSize} × ${training.unrollings + 1}`,
       );
     }
-    this.context =
-      args.context ?? createContext({ reference: args.reference, kernels: args.kernels });
+    this.context = createContext({ reference: args.reference, kernels: args.kernels });
     try {
       if (snapshot) {
-        const difference = vocabularyDifference(snapshot.vocabulary, corpus.report.vocabulary);
-        if (difference) {
-          throw new TrainingError(
-            'training/vocabulary-mismatch',
-            `the corpus does not match the model: ${difference}`,
-          );
-        }
-        this.params = paramsFromSnapshot(snapshot, model, this.vocabularySize);
-        const slots: Params = {};
-        for (const [name, stored] of Object.entries(snapshot.tensors)) {
-          if (name.startsWith('slot/')) slots[name] = toTensor(stored);
-        }
-        this.optimizer = new Optimizer(
-          this.context.ops,
-          training.optimizer,
-          training.momentum,
-          this.params,
-          {
-            slots,
-            state: snapshot.optimizerState,
-          },
+        this.training = TrainingStep.fromSnapshot(
+          this.context,
+          config,
+          snapshot,
+          this.vocabularySize,
+          resumed?.optimizerReset ?? false,
+          args.general,
         );
-        for (const [name, slot] of Object.entries(slots))
-          if (!(name in this.optimizer.slots)) slot.dispose();
-        this.carried = model.layers.map((units, l) => ({
-          c: stateTensor(snapshot, `state/${l}/c`, [training.batchSize, units]),
-          h: stateTensor(snapshot, `state/${l}/h`, [training.batchSize, units]),
-        }));
         // A model imported from TF.js carries weights but no training position: its
-        // cursors and RNG start afresh, as a new run's would (state tensors are zero).
+        // cursors start afresh, as a new run's would (its state tensors are zero).
         const fresh = snapshot.cursors.positions.length === 0;
         this.cursor = new BatchCursor(
           corpus.ids,
@@ -217,74 +130,52 @@ export class TrainingSession {
           training.unrollings,
           fresh ? undefined : snapshot.cursors,
         );
-        this.rng = fresh ? Rng.fromSeed(training.seed) : Rng.fromState(snapshot.rngState);
         this.currentStep = snapshot.step;
         this.history = structuredClone(snapshot.history);
+        if (this.changes.length > 0)
+          this.history.changes = [...(this.history.changes ?? []), ...this.changes];
         this.bestValidation = snapshot.bestValidation;
         this.lastValidation = this.history.validation.at(-1) ?? null;
-        this.lossCarried = snapshot.optimizerState.lossSum ?? 0;
-        this.lossSteps = snapshot.optimizerState.lossSteps ?? 0;
+        const state = snapshot.optimizerState;
+        this.warmupFrom = this.changes.some((change) => change.field === 'training.warmupSteps')
+          ? snapshot.step
+          : (state.warmupFrom ?? 0);
+        this.watch = new DivergenceWatch(this.vocabularySize, {
+          smoothed: state.smoothedLoss,
+          best: state.bestSmoothedLoss,
+        });
       } else {
-        this.params = initParameters(model, this.vocabularySize, training.seed);
-        this.optimizer = new Optimizer(
-          this.context.ops,
-          training.optimizer,
-          training.momentum,
-          this.params,
-        );
-        this.carried = zeroState(model, training.batchSize);
+        this.training = TrainingStep.fresh(this.context, config, this.vocabularySize, args.general);
         this.cursor = new BatchCursor(
           corpus.ids,
           corpus.report.splits.train,
           training.batchSize,
           training.unrollings,
         );
-        this.rng = Rng.fromSeed(training.seed);
         this.currentStep = 0;
         this.history = { progress: [], validation: [], samples: [] };
         this.bestValidation = null;
+        this.warmupFrom = 0;
+        this.watch = new DivergenceWatch(this.vocabularySize);
       }
     } catch (error) {
-      if (!args.context) disposeContext(this.context);
+      disposeContext(this.context);
       throw error;
     }
-    const lstm = this.context.lstm;
-    if (lstm instanceof FusedLstm) this.optimizer.fusedSgd = lstm.names.clipSgd;
-    const fastPossible =
-      lstm instanceof FusedLstm && training.optimizer === 'sgd' && model.dropout === 0;
-    this.fast =
-      fastPossible && !args.general
-        ? new FastSgdStep(
-            this.context.ops,
-            lstm.names,
-            model,
-            this.vocabularySize,
-            training.unrollings,
-            training.batchSize,
-          )
-        : null;
   }
 
-  /** New run on `corpus` with `config`, or a resumed run when `snapshot` is given (its config wins; config.training.steps may raise the total). */
-  static create(args: {
-    corpus: Corpus;
-    config: RunConfig;
-    snapshot?: TrainingSnapshot;
-    checkpoint?: CheckpointWriter;
-    /** Use the general (tfjs-tensor) step even where the handle-level fast step applies; for tests. */
-    general?: boolean;
-    /** Use the plain-tfjs reference LSTM instead of the fused kernels; for tests (slow). */
-    reference?: boolean;
-    /** A fused kernel pair other than the engine's choice (kernels/fused-lstm.ts); for the bench. */
-    kernels?: LstmKernelNames;
-  }): TrainingSession {
+  /**
+   * A new run on `corpus` with `config`, or a resumed run when `snapshot` is given (resume.ts:
+   * the resume rule decides what `config` may change; a refused change or a corpus whose
+   * vocabulary differs throws a TrainingError).
+   */
+  static create(args: SessionOptions): TrainingSession {
     return new TrainingSession(args);
   }
 
+  /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof TrainingEvents>(event: K, listener: TrainingEvents[K]): () => void {
-    const set = this.listeners[event] as Set<TrainingEvents[K]>;
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.events.on(event, listener);
   }
 
   get step(): number {
@@ -317,7 +208,7 @@ export class TrainingSession {
     this.resumeWaiter?.();
   }
 
-  /** Trains until config.training.steps or stop(); yields to the event loop regularly so pause/stop are honoured. */
+  /** Trains until config.training.steps, stop() or a divergence; yields to the event loop regularly so pause/stop are honoured. */
   async run(): Promise<RunResult> {
     if (this.currentState === 'running' || this.currentState === 'paused') {
       throw new TrainingError('training/already-running', 'this training run is already running');
@@ -325,15 +216,17 @@ export class TrainingSession {
     if (this.disposed)
       throw new TrainingError('training/disposed', 'this training run has been closed');
     const total = this.config.training.steps;
+    this.runStartStep = this.currentStep;
+    this.clock = new RunClock();
     this.setState('running');
-    this.intervalStart = performance.now();
-    this.intervalStartStep = this.currentStep;
+    this.clock.start(performance.now(), this.currentStep);
     try {
-      while (this.currentStep < total && !this.stopRequested) {
+      while (this.currentStep < total && !this.stopRequested && !this.divergence) {
         if (this.pauseRequested) {
           await this.writeCheckpoint('pause');
+          if (this.divergence) break;
+          this.clock.stop(performance.now());
           this.setState('paused');
-          this.trainMilliseconds += performance.now() - this.intervalStart;
           await new Promise<void>((resolve) => {
             this.resumeWaiter = resolve;
             if (!this.pauseRequested || this.stopRequested) resolve();
@@ -341,9 +234,7 @@ export class TrainingSession {
           this.resumeWaiter = null;
           if (this.stopRequested) break;
           this.setState('running');
-          this.intervalStart = performance.now();
-          this.intervalStartStep = this.currentStep;
-          this.lastProgressAt = -Infinity;
+          this.clock.start(performance.now(), this.currentStep);
         }
         const sliceEnd = performance.now() + SLICE_MS;
         while (this.currentStep < total && !this.stopRequested && !this.pauseRequested) {
@@ -352,31 +243,38 @@ export class TrainingSession {
             await this.boundary(this.currentStep);
             break;
           }
-          if (performance.now() >= sliceEnd) break;
+          const now = performance.now();
+          if (this.clock.due(now)) this.tick(now);
+          if (this.divergence || now >= sliceEnd) break;
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (this.lossSteps > 0 || this.lossAccumulator) this.summary();
-      this.trainMilliseconds += performance.now() - this.intervalStart;
-      await this.writeCheckpoint(this.stopRequested ? 'stop' : 'final');
-      this.setState(this.currentStep >= total ? 'finished' : 'idle');
+      if (!this.divergence && this.training.stepsInInterval > 0) this.summary();
+      if (!this.divergence) await this.writeCheckpoint(this.stopRequested ? 'stop' : 'final');
+      this.clock.stop(performance.now());
+      this.setState(this.divergence ? 'failed' : this.currentStep >= total ? 'finished' : 'idle');
       this.stopRequested = false;
     } catch (error) {
+      this.clock.stop(performance.now());
       this.setState('failed');
       if (error instanceof TrainingError) throw error;
       throw new TrainingError(
         'training/failed',
         `training failed at step ${this.currentStep}: ${String((error as Error)?.message ?? error)}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+    const trainSeconds = this.clock.elapsed(performance.now()) / 1000;
+    const trained = this.currentStep - this.runStartStep;
     return {
+      end: this.divergence ? 'diverged' : this.currentStep >= total ? 'finished' : 'stopped',
       step: this.currentStep,
-      trainSeconds: this.trainMilliseconds / 1000,
+      trainSeconds,
+      stepsPerSec: trainSeconds > 0 ? trained / trainSeconds : 0,
       bestValidation: this.bestValidation,
       finalValidation: this.lastValidation,
+      divergence: this.divergence,
+      lastCheckpoint: this.lastCheckpoint,
     };
   }
 
@@ -388,14 +286,9 @@ export class TrainingSession {
     for (let i = 0; i < count; i++) this.trainStep();
   }
 
-  /** Reads the device and returns the mean loss since the last summary (for tests and benchmarks; syncs). */
+  /** Reads the device and returns the mean loss since the last summary, ending the interval (benchmarks and tests). */
   meanLossSinceSummary(): number {
-    const { sum, steps } = this.readLoss();
-    return sum / (steps * this.rows());
-  }
-
-  private rows(): number {
-    return this.config.training.batchSize * this.config.training.unrollings;
+    return this.training.closeInterval().mean;
   }
 
   private isBoundary(step: number): boolean {
@@ -412,165 +305,97 @@ export class TrainingSession {
   private trainStep(): void {
     const { training } = this.config;
     const ids = this.cursor.next();
-    const learningRate = learningRateAt(training, this.currentStep);
-    let loss: Tensor;
-    if (this.fast) {
-      this.optimizer.beginStep();
-      loss = this.fast.run(
-        ids,
-        this.params,
-        this.carried,
-        training.clipNorm,
-        (v) => this.optimizer.scalar(v),
-        learningRate,
-      );
-    } else {
-      loss = this.generalStep(ids, learningRate);
-    }
-    this.currentStep += 1;
-    if (this.lossAccumulator) {
-      const sum = this.context.ops.add(this.lossAccumulator, loss);
-      this.lossAccumulator.dispose();
-      this.lossAccumulator = sum;
-    } else {
-      this.lossAccumulator = this.context.ops.add(loss, this.context.ops.scalarFloat(0));
-    }
-    this.lossSteps += 1;
-    this.lastLoss?.dispose();
-    this.lastLoss = null;
-    if (this.currentStep % training.summaryEvery === 0 || this.currentStep === training.steps) {
-      this.lastLoss = loss;
-    } else {
-      loss.dispose();
-    }
-  }
-
-  /** One step through model.ts and optimizer.ts; returns the per-example losses [T·B]. */
-  private generalStep(ids: Int32Array, learningRate: number): Tensor {
-    const { model, training } = this.config;
-    const { batchSize: batch, unrollings: steps } = training;
-    const inputs = tf.tensor2d(ids.subarray(0, steps * batch), [steps, batch], 'int32');
-    const targets = tf.tensor1d(ids.subarray(batch), 'int32');
-    let dropout: { rate: number; seeds: Tensor[] } | null = null;
-    if (model.dropout > 0) {
-      const seeds = model.layers.map((_, site) =>
-        tf.tensor1d([mixSeed(training.seed, site + 1) | 0, this.currentStep | 0], 'int32'),
-      );
-      dropout = { rate: model.dropout, seeds };
-    }
-    const pass = trainingPass(
-      this.context,
-      this.params,
-      model,
-      this.vocabularySize,
-      inputs,
-      targets,
-      this.carried,
-      dropout,
+    const step = this.currentStep;
+    const learningRate = learningRateAt(training, step, this.warmupFrom);
+    const next = step + 1;
+    this.training.run(
+      ids,
+      step,
+      learningRate,
+      next % training.summaryEvery === 0 || next === training.steps,
     );
-    inputs.dispose();
-    targets.dispose();
-    if (dropout) for (const s of dropout.seeds) s.dispose();
-    disposeState(this.carried);
-    this.carried = pass.state;
-    this.optimizer.apply(this.params, pass.grads, steps * batch, training.clipNorm, learningRate);
-    return pass.loss;
-  }
-
-  /** Sum of the accumulated per-example losses and the steps they cover; resets the accumulator. */
-  private readLoss(): { sum: number; steps: number } {
-    let sum = this.lossCarried;
-    if (this.lossAccumulator) {
-      const values = this.lossAccumulator.dataSync();
-      for (let i = 0; i < values.length; i++) sum += values[i];
-      this.lossAccumulator.dispose();
-      this.lossAccumulator = null;
-    }
-    const steps = this.lossSteps;
-    this.lossCarried = sum;
-    return { sum, steps };
+    this.currentStep = next;
+    this.checkpointedStep = -1;
   }
 
   private async boundary(step: number): Promise<void> {
     const t = this.config.training;
     if (step % t.summaryEvery === 0 || step === t.steps) this.summary();
+    if (this.divergence) return;
     // Samples also close a run, so a run shorter than sampleEvery still shows what it learned.
     if (t.sampleEvery > 0 && (step % t.sampleEvery === 0 || step === t.steps)) this.samples(step);
     if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0)
       await this.writeCheckpoint('interval');
   }
 
-  /** Reads the interval's loss, runs validation, records history and emits events. */
+  // ---- progress ----------------------------------------------------------------------------
+
+  private progress(now: number, points: ProgressPoint[], stepsPerSec: number): void {
+    this.clock.reported(now);
+    const { steps } = this.config.training;
+    this.events.emit('progress', {
+      step: this.currentStep,
+      totalSteps: steps,
+      learningRate: this.learningRateBefore(this.currentStep),
+      stepsPerSec,
+      etaSeconds: stepsPerSec > 0 ? (steps - this.currentStep) / stepsPerSec : 0,
+      elapsedSeconds: this.clock.elapsed(now) / 1000,
+      points,
+    });
+  }
+
+  /** The learning rate of the step that reached `step`. */
+  private learningRateBefore(step: number): number {
+    return learningRateAt(this.config.training, Math.max(0, step - 1), this.warmupFrom);
+  }
+
+  /** A progress report between summaries; it also looks at the interval's loss for a divergence. */
+  private tick(now: number): void {
+    const interval = this.training.peek();
+    if (interval.steps > 0 && this.diverged(this.watch.check(interval.mean, interval.steps)))
+      return;
+    this.progress(now, [], this.clock.rate(now, this.currentStep));
+  }
+
+  // ---- summaries, validation, samples ------------------------------------------------------
+
+  /** Reads the interval's loss, checks for a divergence, runs validation, records history and emits events. */
   private summary(): void {
     const step = this.currentStep;
     this.checkpointedStep = -1; // the history a checkpoint would hold is about to change
-    const { sum, steps } = this.readLoss();
-    this.lossCarried = 0;
-    this.lossSteps = 0;
-    if (steps === 0) return;
-    const meanLoss = sum / (steps * this.rows());
-    let minibatchLoss = meanLoss;
-    if (this.lastLoss) {
-      const values = this.lastLoss.dataSync();
-      let s = 0;
-      for (let i = 0; i < values.length; i++) s += values[i];
-      minibatchLoss = s / values.length;
-      this.lastLoss.dispose();
-      this.lastLoss = null;
-    }
+    const interval = this.training.closeInterval();
+    if (interval.steps === 0) return;
     const now = performance.now();
-    const elapsed = (now - this.intervalStart) / 1000;
-    const stepsPerSec = elapsed > 0 ? (step - this.intervalStartStep) / elapsed : 0;
-    this.trainMilliseconds += now - this.intervalStart;
-    const learningRate = learningRateAt(this.config.training, Math.max(0, step - 1));
-    const progress: ProgressEvent = {
+    const stepsPerSec = this.clock.rate(now, step);
+    const point: ProgressPoint = {
       step,
-      totalSteps: this.config.training.steps,
-      loss: meanLoss,
-      learningRate,
+      loss: interval.mean,
+      learningRate: this.learningRateBefore(step),
       stepsPerSec,
-      etaSeconds: stepsPerSec > 0 ? (this.config.training.steps - step) / stepsPerSec : 0,
     };
-    this.history.progress.push({ step, loss: meanLoss, learningRate, stepsPerSec });
-    if (
-      now - this.lastProgressAt >= PROGRESS_MIN_INTERVAL_MS ||
-      step === this.config.training.steps
-    ) {
-      this.lastProgressAt = now;
-      this.emit('progress', progress);
-    }
-    const validation = this.validate();
+    this.history.progress.push(point);
+    const divergence = this.watch.observe(interval.mean, interval.steps);
+    this.progress(now, [point], stepsPerSec);
+    if (this.diverged(divergence)) return;
+    const validation = validationPass(
+      this.context,
+      this.training.params,
+      this.config.model,
+      this.corpus,
+    );
     if (validation) {
-      const point: ValidationPoint = {
+      const record: ValidationPoint = {
         step,
         ...validation,
-        minibatchPerplexity: Math.exp(minibatchLoss),
+        minibatchPerplexity: Math.exp(interval.lastStepMean),
       };
-      this.history.validation.push(point);
-      this.lastValidation = point;
-      if (!this.bestValidation || point.bitsPerChar < this.bestValidation.bitsPerChar) {
-        this.bestValidation = { step, bitsPerChar: point.bitsPerChar };
+      this.history.validation.push(record);
+      this.lastValidation = record;
+      if (!this.bestValidation || record.bitsPerChar < this.bestValidation.bitsPerChar) {
+        this.bestValidation = { step, bitsPerChar: record.bitsPerChar };
       }
-      this.emit('validation', { ...point, best: this.bestValidation });
+      this.events.emit('validation', { ...record, best: this.bestValidation });
     }
-    this.intervalStart = performance.now();
-    this.intervalStartStep = step;
-  }
-
-  /** Validation perplexity and bits/char over (the start of) the validation split. */
-  private validate(): { perplexity: number; bitsPerChar: number } | null {
-    const [start, end] = this.corpus.report.splits.validation;
-    const length = Math.min(end - start, VALIDATION_MAX_CHARS);
-    if (length < 2) return null;
-    const ids = this.corpus.ids.subarray(start, start + length);
-    const { meanLoss } = evaluateIds(
-      this.context,
-      this.params,
-      this.config.model,
-      this.vocabularySize,
-      ids,
-    );
-    return { perplexity: Math.exp(meanLoss), bitsPerChar: meanLoss / Math.LN2 };
   }
 
   /** sampleCount samples of sampleLength characters, each from a random first character. */
@@ -579,7 +404,7 @@ export class TrainingSession {
     if (sampleCount < 1 || sampleLength < 1) return;
     const texts = sampleTexts(
       this.context,
-      this.params,
+      this.training.params,
       this.config,
       this.corpus.report.vocabulary,
       sampleCount,
@@ -589,35 +414,66 @@ export class TrainingSession {
     for (const text of texts) {
       const record = { step, text };
       this.history.samples.push(record);
-      this.emit('sample', record);
+      this.events.emit('sample', record);
     }
   }
+
+  // ---- divergence --------------------------------------------------------------------------
+
+  /** Ends the run on a divergence (returns true), or does nothing for null. */
+  private diverged(divergence: Divergence | null): boolean {
+    if (!divergence) return false;
+    const step = this.currentStep;
+    this.divergence = {
+      step,
+      message: describeDivergence(
+        divergence,
+        step,
+        this.lastCheckpoint ?? this.resumedFrom,
+        this.config.training,
+      ),
+    };
+    return true;
+  }
+
+  // ---- checkpoints and snapshots -------------------------------------------------------------
 
   private async writeCheckpoint(reason: CheckpointReason): Promise<void> {
     if (!this.checkpointWriter) return;
     // A run that ends (or stops) right after an interval checkpoint has nothing new to save.
     if ((reason === 'final' || reason === 'stop') && this.checkpointedStep === this.currentStep)
       return;
+    // Never save weights that have diverged, even between summaries.
+    const interval = this.training.peek();
+    if (interval.steps > 0 && this.diverged(this.watch.check(interval.mean, interval.steps)))
+      return;
+    const snapshot = this.snapshot();
+    const broken = firstNonFinite(snapshot.tensors);
+    if (broken) {
+      this.diverged({ kind: 'non-finite', loss: Number.NaN });
+      return;
+    }
     const best =
       this.bestValidation !== null &&
       this.lastValidation !== null &&
       this.bestValidation.step === this.currentStep;
-    const path = await this.checkpointWriter(this.snapshot(), { reason, best });
+    const path = await this.checkpointWriter(snapshot, { reason, best });
     this.checkpointedStep = this.currentStep;
-    this.emit('checkpoint', { step: this.currentStep, path, best });
+    this.lastCheckpoint = { step: this.currentStep, path };
+    this.events.emit('checkpoint', { step: this.currentStep, path, best });
   }
 
-  /** The full resumable state at the current step boundary (weights, optimizer slots, RNG, cursors, carried state, history). */
+  /** The full resumable state at the current step boundary (weights, optimizer slots, cursors, carried state, the interval's losses, history). */
   snapshot(): TrainingSnapshot {
-    const tensors: Record<string, StoredTensor> = {};
-    for (const [name, t] of Object.entries(this.params)) tensors[name] = stored(t);
-    for (const [name, t] of Object.entries(this.optimizer.slots)) tensors[name] = stored(t);
-    this.carried.forEach((s, l) => {
-      tensors[`state/${l}/c`] = stored(s.c);
-      tensors[`state/${l}/h`] = stored(s.h);
-    });
-    const { sum, steps } = this.readLoss();
     const report = this.corpus.report;
+    const interval = this.training.peek();
+    const optimizerState: Record<string, number> = {
+      ...this.training.optimizer.state(),
+      lossSteps: interval.steps,
+      warmupFrom: this.warmupFrom,
+    };
+    if (!Number.isNaN(this.watch.smoothed)) optimizerState.smoothedLoss = this.watch.smoothed;
+    optimizerState.bestSmoothedLoss = this.watch.best;
     return {
       config: structuredClone(this.config),
       vocabulary: [...report.vocabulary],
@@ -627,25 +483,16 @@ export class TrainingSession {
       step: this.currentStep,
       history: structuredClone(this.history),
       bestValidation: this.bestValidation,
-      rngState: this.rng.state(),
       cursors: this.cursor.state(),
-      optimizerState: { ...this.optimizer.state(), lossSum: sum, lossSteps: steps },
-      tensors,
+      optimizerState,
+      tensors: this.training.storedTensors(),
     };
   }
 
   private setState(state: TrainingState): void {
     if (state === this.currentState) return;
     this.currentState = state;
-    this.emit('state', state);
-  }
-
-  private emit<K extends keyof TrainingEvents>(
-    event: K,
-    payload: Parameters<TrainingEvents[K]>[0],
-  ): void {
-    for (const listener of this.listeners[event])
-      (listener as (p: typeof payload) => void)(payload);
+    this.events.emit('state', state);
   }
 
   /** Frees every tensor the session holds. */
@@ -654,109 +501,7 @@ export class TrainingSession {
     this.disposed = true;
     this.stopRequested = true;
     this.resumeWaiter?.();
-    disposeParams(this.params);
-    this.optimizer.dispose();
-    disposeState(this.carried);
-    this.lossAccumulator?.dispose();
-    this.lossAccumulator = null;
-    this.lastLoss?.dispose();
-    this.lastLoss = null;
+    this.training.dispose();
     disposeContext(this.context);
   }
-}
-
-/**
- * `count` samples of `length` characters each, generated in parallel (one stream each)
- * from a zero state, each starting with a uniformly random symbol like the tutorial's.
- */
-export function sampleTexts(
-  context: EngineContext,
-  params: Params,
-  config: RunConfig,
-  vocabulary: string[],
-  count: number,
-  length: number,
-  rng: Rng,
-): string[] {
-  const size = vocabulary.length;
-  const current = new Int32Array(count);
-  const texts: string[][] = [];
-  for (let s = 0; s < count; s++) {
-    current[s] = rng.int(size);
-    texts.push([vocabulary[current[s]]]);
-  }
-  let state = zeroState(config.model, count);
-  const probabilities = new Float64Array(size);
-  const order = new Int32Array(size);
-  for (let i = 1; i < length; i++) {
-    const inputs = tf.tensor2d(current, [1, count], 'int32');
-    const result = forwardLogits(context, params, config.model, size, inputs, state);
-    inputs.dispose();
-    disposeState(state);
-    state = result.state;
-    const logits = result.logits.dataSync() as Float32Array;
-    result.logits.dispose();
-    for (let s = 0; s < count; s++) {
-      softmaxInto(logits, s * size, size, 1, probabilities);
-      current[s] = sampleId(probabilities, size, { temperature: 1, topK: 0, topP: 1 }, rng, order);
-      texts[s].push(vocabulary[current[s]]);
-    }
-  }
-  disposeState(state);
-  return texts.map((t) => t.join(''));
-}
-
-function stored(t: Tensor): StoredTensor {
-  return { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) };
-}
-
-function toTensor(s: StoredTensor): Tensor {
-  return tf.tensor(s.data, s.shape, 'float32');
-}
-
-function stateTensor(snapshot: TrainingSnapshot, name: string, shape: number[]): Tensor {
-  const s = snapshot.tensors[name];
-  if (!s) return tf.zeros(shape);
-  if (s.shape.join(',') !== shape.join(',')) {
-    throw new TrainingError(
-      'training/bad-snapshot',
-      `the saved tensor ${name} has shape [${s.shape}], expected [${shape}]`,
-    );
-  }
-  return toTensor(s);
-}
-
-/** Parameters from a snapshot, every name and shape checked against the config. */
-export function paramsFromSnapshot(
-  snapshot: TrainingSnapshot,
-  model: RunConfig['model'],
-  vocabularySize: number,
-): Params {
-  const params: Params = {};
-  try {
-    for (const [name, shape] of parameterShapes(model, vocabularySize)) {
-      const s = snapshot.tensors[name];
-      if (!s) throw new TrainingError('training/bad-snapshot', `the model has no tensor ${name}`);
-      if (s.shape.join(',') !== shape.join(',')) {
-        throw new TrainingError(
-          'training/bad-snapshot',
-          `the tensor ${name} has shape [${s.shape}], expected [${shape}]`,
-        );
-      }
-      params[name] = toTensor(s);
-    }
-  } catch (error) {
-    disposeParams(params);
-    throw error;
-  }
-  return params;
-}
-
-function vocabularyDifference(a: string[], b: string[]): string | null {
-  if (a.length !== b.length) return `vocabulary size differs: ${a.length} vs ${b.length} symbols`;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i])
-      return `symbol ${i} differs: ${JSON.stringify(a[i])} vs ${JSON.stringify(b[i])}`;
-  }
-  return null;
 }

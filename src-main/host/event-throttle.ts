@@ -1,12 +1,18 @@
 /**
  * Throttles the engine's event stream so a consumer (the renderer, a browser tab) never
  * receives more than about ten progress messages a second, however fast the engine runs.
+ * This is the only throttle between the engine and the window: the engine itself reports
+ * every summary and a progress tick every ~250 ms (engine/training-session.ts).
  *
- * Only events whose newest value makes older ones redundant are coalesced: training and
- * corpus progress keep the latest, generation chunks are concatenated (their text cannot be
- * dropped). Every other event (validation, sample, checkpoint, state, done, error, status)
- * passes at once, after anything pending has been flushed so the order the engine produced
- * is the order the consumer sees.
+ * Coalesced: corpus progress keeps the latest; training progress keeps the latest step,
+ * speed and ETA and concatenates its history points (the summaries), so a live chart gets
+ * every point the model's history records; generation chunks are concatenated (their text
+ * cannot be dropped). A run's reports (validation, sample, checkpoint) that come while a
+ * progress report waits wait with it and follow it, in order, at the next flush: with a
+ * summary every few steps they would otherwise flush the progress each time. Every other
+ * event (state, done, error, status) passes at once, after everything waiting, so the
+ * consumer sees the engine's order except that a progress report may carry the points of
+ * summaries whose validation follows it.
  */
 import type { EngineEvent } from '../protocol/messages';
 
@@ -20,6 +26,8 @@ export class EventThrottle {
   private readonly intervalMs: number;
   /** Pending coalesced events by key, in the order their keys first appeared. */
   private readonly pending = new Map<string, EngineEvent>();
+  /** Reports held behind a pending progress report, in the engine's order. */
+  private held: EngineEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastFlush = -Infinity;
 
@@ -32,6 +40,10 @@ export class EventThrottle {
   push(event: EngineEvent): void {
     const key = coalesceKey(event);
     if (key === null) {
+      if (this.pending.size > 0 && isRunReport(event)) {
+        this.held.push(event);
+        return;
+      }
       this.flush();
       this.emit(event);
       return;
@@ -39,6 +51,14 @@ export class EventThrottle {
     const previous = this.pending.get(key);
     if (previous && previous.type === 'generation:chunk' && event.type === 'generation:chunk') {
       this.pending.set(key, mergeChunks(previous, event));
+    } else if (
+      previous &&
+      previous.type === 'training:progress' &&
+      event.type === 'training:progress'
+    ) {
+      // Points are the history: none may be lost (a malformed report simply has none).
+      const points = [...(previous.points ?? []), ...(event.points ?? [])];
+      this.pending.set(key, { ...event, points });
     } else {
       this.pending.set(key, event);
     }
@@ -52,8 +72,9 @@ export class EventThrottle {
       this.timer = null;
     }
     if (this.pending.size === 0) return;
-    const events = [...this.pending.values()];
+    const events = [...this.pending.values(), ...this.held];
     this.pending.clear();
+    this.held = [];
     this.lastFlush = Date.now();
     for (const event of events) this.emit(event);
   }
@@ -63,6 +84,7 @@ export class EventThrottle {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.pending.clear();
+    this.held = [];
   }
 
   private schedule(): void {
@@ -89,6 +111,15 @@ export function coalesceKey(event: EngineEvent): string | null {
     default:
       return null;
   }
+}
+
+/** A training run's report that may wait behind its progress: never dropped, order kept. */
+function isRunReport(event: EngineEvent): boolean {
+  return (
+    event.type === 'training:validation' ||
+    event.type === 'training:sample' ||
+    event.type === 'training:checkpoint'
+  );
 }
 
 function mergeChunks(a: ChunkEvent, b: ChunkEvent): ChunkEvent {

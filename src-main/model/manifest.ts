@@ -77,6 +77,9 @@ const historySchema = z.object({
     }),
   ),
   samples: z.array(z.object({ step: count, text: z.string() })),
+  changes: z
+    .array(z.object({ step: count, field: z.string(), from: z.string(), to: z.string() }))
+    .optional(),
 });
 
 const tensorEntrySchema = z.object({
@@ -104,7 +107,6 @@ export const manifestSchema = z.object({
   step: count,
   history: historySchema,
   bestValidation: z.object({ step: count, bitsPerChar: metric }).nullable(),
-  rngState: z.array(z.number()).max(64),
   cursors: z.object({ positions: z.array(count).max(4096), last: z.array(count).max(4096) }),
   optimizerState: z.record(z.string().regex(STATE_KEY), metric),
   tensors: z.array(tensorEntrySchema),

@@ -87,7 +87,6 @@ export async function saveModel(
     step: snapshot.step,
     history: snapshot.history,
     bestValidation: snapshot.bestValidation,
-    rngState: snapshot.rngState,
     cursors: snapshot.cursors,
     optimizerState: snapshot.optimizerState,
     tensors: table,

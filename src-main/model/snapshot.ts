@@ -27,6 +27,12 @@ export interface CursorState {
  * - `softmax/kernel` [units of the last layer, vocabulary], `softmax/bias` [vocabulary]
  * - optimizer slots `slot/{slotName}/{parameter name}`, e.g. `slot/m/lstm/0/kernel`
  * - carried LSTM state `state/{layer}/c` and `state/{layer}/h`, each [batch, units]
+ * - `loss/interval` [unrollings · batch]: the per-example training losses summed over the
+ *   steps of the summary interval in progress (absent when none), so the next summary's
+ *   loss is the same whether or not the run was interrupted
+ *
+ * The engine converts snapshots to and from its tensors in one place,
+ * engine/snapshot-tensors.ts.
  */
 export interface TrainingSnapshot {
   config: RunConfig;
@@ -38,10 +44,14 @@ export interface TrainingSnapshot {
   step: number;
   history: MetricsHistory;
   bestValidation: { step: number; bitsPerChar: number } | null;
-  /** The seeded RNG's internal state (dropout masks, sampling), JSON-safe. */
-  rngState: number[];
   cursors: CursorState;
-  /** Optimizer bookkeeping that is not a tensor (e.g. Adam's step count). */
+  /**
+   * Training bookkeeping that is not a tensor: `adamStep` (Adam's step count), `lossSteps`
+   * (steps summed in `loss/interval`), `warmupFrom` (the step warm-up counts from),
+   * `smoothedLoss` and `bestSmoothedLoss` (the divergence check's state). Files written
+   * before `loss/interval` existed carry `lossSum` instead (and an `rngState`, which
+   * nothing drew from; readers ignore it).
+   */
   optimizerState: Record<string, number>;
   tensors: Record<string, StoredTensor>;
 }

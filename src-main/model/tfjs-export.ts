@@ -409,7 +409,6 @@ export async function importTfjs(dir: string): Promise<TrainingSnapshot> {
     step: studio.step ?? 0,
     history: { progress: [], validation: [], samples: [] },
     bestValidation: studio.bestValidation ?? null,
-    rngState: [],
     cursors: { positions: [], last: [] },
     optimizerState: {},
     tensors,

@@ -5,6 +5,7 @@
  * the renderer all import these names and types; nothing else crosses a boundary.
  */
 import type {
+  ConfigChange,
   CorpusOptions,
   CorpusReport,
   EngineInfo,
@@ -18,6 +19,7 @@ import type {
   SampleRecord,
   TrainingProgress,
   TrainingState,
+  ValidationPoint,
   ValidationReport,
 } from './types';
 
@@ -38,8 +40,15 @@ export interface Commands {
   'presets:list': { request: Record<string, never>; reply: { presets: Preset[] } };
   /** Parameter count, memory and time for a configuration on the open corpus. */
   'presets:estimate': { request: { config: RunConfig }; reply: Estimate & { problems: string[] } };
-  /** Starts training on the open corpus, or resumes the open model when `resume` is set. */
-  'training:start': { request: { config: RunConfig; resume: boolean }; reply: { runId: string } };
+  /**
+   * Starts training on the open corpus, or resumes the open model when `resume` is set: the
+   * resume rule (protocol/run-config/resume-rule.ts) decides what the request may change;
+   * the reply lists what it did change, and `notice` says so in one line (null: nothing).
+   */
+  'training:start': {
+    request: { config: RunConfig; resume: boolean };
+    reply: { runId: string; changes: ConfigChange[]; notice: string | null };
+  };
   'training:pause': { request: Record<string, never>; reply: { step: number } };
   'training:resume': { request: Record<string, never>; reply: { step: number } };
   /** Stops after the current step, checkpoints, and keeps the model open. */
@@ -109,11 +118,24 @@ export type EngineEvent =
   | {
       type: 'training:done';
       runId: string;
+      /** Reached its steps, or stopped by the user (a diverged run ends with `training:error`). */
+      reason: 'finished' | 'stopped';
       step: number;
       trainSeconds: number;
+      /** Steps of this run per second of its training time (pauses excluded). */
+      stepsPerSec: number;
       bestValidation: { step: number; bitsPerChar: number } | null;
+      finalValidation: ValidationPoint | null;
     }
-  | { type: 'training:error'; runId: string; message: string }
+  | {
+      type: 'training:error';
+      runId: string;
+      /** `diverged`: the loss became non-finite or rose far above its best (engine/divergence.ts). */
+      reason: 'diverged' | 'failed';
+      message: string;
+      /** The step the run reached. */
+      step: number;
+    }
   | { type: 'generation:chunk'; generationId: string; text: string; chars?: GeneratedChar[] }
   /** The engine process died or restarted (sent by the host, not the engine). */
   | { type: 'engine:status'; status: 'ready' | 'crashed' | 'restarting'; message?: string };

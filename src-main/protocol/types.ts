@@ -165,15 +165,27 @@ export interface ValidationPoint {
   minibatchPerplexity: number;
 }
 
-/** What a training progress report carries (an event, not a history point: it has the ETA). */
+/**
+ * What a training progress report carries. The engine sends one every ~250 ms of training
+ * and one at every summary; only a summary adds a history point (the loss is read from the
+ * device only then), so a live chart built from `points` is the saved history exactly.
+ */
 export interface TrainingProgress {
   step: number;
   totalSteps: number;
-  loss: number;
+  /** The learning rate of the step just taken. */
   learningRate: number;
+  /** Steps per second over the last few seconds of training (pauses excluded). */
   stepsPerSec: number;
   etaSeconds: number;
+  /** Seconds spent training in this run so far (pauses excluded). */
+  elapsedSeconds: number;
+  /** The history points (summaries) since the previous progress report, oldest first. */
+  points: ProgressPoint[];
 }
+
+/** Why a run ended: it reached its steps, it was stopped, or it diverged. */
+export type RunEnd = 'finished' | 'stopped' | 'diverged';
 
 /** A validation report with the best result so far. */
 export interface ValidationReport extends ValidationPoint {
@@ -185,10 +197,25 @@ export interface SampleRecord {
   text: string;
 }
 
+/**
+ * A setting a resumed run changed (see protocol/run-config/resume-rule.ts), recorded in the
+ * history at the step from which it took effect.
+ */
+export interface ConfigChange {
+  step: number;
+  /** The setting's path in the RunConfig, e.g. `training.learningRate`. */
+  field: string;
+  /** Its value before and after, as JSON text (`10`, `"adam"`, `{"kind":"constant"}`). */
+  from: string;
+  to: string;
+}
+
 export interface MetricsHistory {
   progress: ProgressPoint[];
   validation: ValidationPoint[];
   samples: SampleRecord[];
+  /** Settings changed when the run was resumed, oldest first (absent in older files). */
+  changes?: ConfigChange[];
 }
 
 // ---------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ import type {
   Schedule,
   WeightInit,
 } from '../../src-main/protocol/types';
+import {
+  LOCKED_ON_RESUME,
+  type LockedSetting,
+} from '../../src-main/protocol/run-config/resume-rule';
 import type { StudioContext } from './context';
 
 export type { FieldPath };
@@ -88,6 +92,18 @@ export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
   'schedule.decayRate': 'decayRate',
   'schedule.decaySteps': 'decaySteps',
   'schedule.minLearningRate': 'minLearningRate',
+};
+
+/** The form fields that edit each setting a resumed run keeps from its model. */
+const FIELDS_OF_LOCKED: Record<LockedSetting, (keyof FormFields)[]> = {
+  'model.layers': ['layerCount', 'units', 'perLayerUnits', 'layerUnits'],
+  'model.input': ['input'],
+  'model.embeddingSize': ['embeddingSize'],
+  'model.forgetBias': ['forgetBias'],
+  'model.init': ['init'],
+  'training.batchSize': ['batchSize'],
+  'training.unrollings': ['unrollings'],
+  'training.seed': ['seed'],
 };
 
 /**
@@ -225,6 +241,19 @@ export class FormState {
   private estimateSequence = 0;
 
   readonly config = $derived(configFromFields(this.fields));
+  /**
+   * The opened model the form shows, whose architecture, input, batch layout and seed a
+   * resume keeps (protocol/run-config/resume-rule.ts): those fields are locked. Choosing a
+   * preset (a new model) unlocks them.
+   */
+  lockedTo = $state.raw<RunConfig | null>(null);
+  readonly lockedFields = $derived(
+    this.lockedTo ? LOCKED_ON_RESUME.flatMap((setting) => FIELDS_OF_LOCKED[setting]) : [],
+  );
+  /** Whether a field is locked to the opened model. */
+  locked(field: keyof FormFields): boolean {
+    return this.lockedFields.includes(field);
+  }
   /** Switches between one size for every layer and one per layer, keeping the sizes shown. */
   setPerLayerUnits(on: boolean): void {
     if (on === this.fields.perLayerUnits) return;
@@ -301,11 +330,13 @@ export class FormState {
     if (!preset) return;
     this.presetId = id;
     this.fields = fieldsFromConfig(preset.config);
+    this.lockedTo = null;
   }
 
-  /** Shows a configuration that came from elsewhere (an opened model). */
+  /** Shows a configuration that came from elsewhere (an opened model), its locked fields locked. */
   applyConfig(config: RunConfig): void {
     this.fields = fieldsFromConfig(config);
+    this.lockedTo = config;
   }
 
   /** Asks the engine for an estimate after the user pauses typing; stale replies are dropped. */

@@ -7,6 +7,7 @@
 import type { EngineEvent, EventOf } from '../../src-main/protocol/messages';
 import type {
   MetricsHistory,
+  ProgressPoint,
   RunConfig,
   SampleRecord,
   TrainingState,
@@ -29,6 +30,17 @@ export interface FinishedRun {
   config: RunConfig | null;
   loss: Point[];
   step: number;
+}
+
+/** `points` with a value of each history point appended, as a new array. */
+function appendAll(
+  points: Point[],
+  added: ProgressPoint[],
+  value: (point: ProgressPoint) => number,
+): Point[] {
+  const next = points.slice();
+  for (const point of added) next.push({ x: point.step, y: value(point) });
+  return next;
 }
 
 /** `points` with one more point appended, as a new array. */
@@ -55,11 +67,15 @@ export class TrainingMonitor {
   checkpoints = $state.raw<CheckpointNotice[]>([]);
   best = $state.raw<{ step: number; bitsPerChar: number } | null>(null);
   failure = $state<string | null>(null);
+  /** When the run diverged: the engine's one line saying what happened and what to try. */
+  divergence = $state<string | null>(null);
   unit = $state<PerplexityUnit>('perplexity');
   /** Whether the charts show a run of this session or the history of an opened model. */
   origin = $state<'run' | 'model'>('run');
   /** The configuration of the run this window started last. */
   private config: RunConfig | null = null;
+  /** What a resume changed, in one line (null: nothing, or a new run). */
+  notice = $state<string | null>(null);
   /** A command is on its way to the engine (buttons wait for it). */
   busy = $state(false);
 
@@ -88,6 +104,7 @@ export class TrainingMonitor {
       case 'finished':
         return 'Finished';
       case 'failed':
+        if (this.divergence) return `Diverged at step ${formatInteger(this.step)}`;
         return `Failed: ${this.failure ?? 'training stopped with an error'}`;
       default:
         if (this.step === 0) return 'Not training';
@@ -123,6 +140,7 @@ export class TrainingMonitor {
     this.checkpoints = [];
     this.best = null;
     this.failure = null;
+    this.divergence = null;
     this.origin = 'run';
   }
 
@@ -193,6 +211,8 @@ export class TrainingMonitor {
         break;
       case 'training:done':
         this.step = training.step;
+        // The run's own average: the last progress report's window may hold a checkpoint.
+        this.stepsPerSec = training.stepsPerSec;
         // A run ends with done whether it reached its steps or was stopped.
         this.state = training.step >= this.totalSteps ? 'finished' : 'idle';
         this.best = training.bestValidation ?? this.best;
@@ -206,7 +226,10 @@ export class TrainingMonitor {
       case 'training:error':
         this.state = 'failed';
         this.failure = training.message;
-        this.context.report(training.message, 'Training');
+        this.step = Math.max(this.step, training.step);
+        // A divergence has its own banner on the dashboard; other failures go to the alerts.
+        if (training.reason === 'diverged') this.divergence = training.message;
+        else this.context.report(training.message, 'Training');
         break;
     }
   }
@@ -215,12 +238,19 @@ export class TrainingMonitor {
     if (this.state === 'idle') this.state = 'running';
     this.step = event.step;
     this.totalSteps = event.totalSteps;
-    this.loss = event.loss;
     this.learningRate = event.learningRate;
     this.stepsPerSec = event.stepsPerSec;
     this.etaSeconds = event.etaSeconds;
-    this.lossSeries = append(this.lossSeries, event.step, event.loss);
-    this.learningRateSeries = append(this.learningRateSeries, event.step, event.learningRate);
+    // Only summaries are points of the charts: exactly the model's history.
+    if (event.points.length > 0) {
+      this.loss = event.points[event.points.length - 1].loss;
+      this.lossSeries = appendAll(this.lossSeries, event.points, (point) => point.loss);
+      this.learningRateSeries = appendAll(
+        this.learningRateSeries,
+        event.points,
+        (point) => point.learningRate,
+      );
+    }
   }
 
   /**
@@ -234,12 +264,14 @@ export class TrainingMonitor {
       else {
         this.runId = null;
         this.failure = null;
+        this.divergence = null;
         this.state = 'idle';
       }
       this.totalSteps = config.training.steps;
       this.config = config;
-      const { runId } = await this.context.api.trainingStart({ config, resume });
+      const { runId, notice } = await this.context.api.trainingStart({ config, resume });
       this.runId = runId;
+      this.notice = notice;
       // Events may have overtaken the reply (a short run can even have finished already).
       if (this.state === 'idle') this.state = 'running';
       return true;

@@ -17,10 +17,11 @@ const progress = (step: number): EngineEvent => ({
   runId: 'r',
   step,
   totalSteps: 400,
-  loss: 2,
   learningRate: 1,
   stepsPerSec: 10,
   etaSeconds: 1,
+  elapsedSeconds: 1,
+  points: [],
 });
 
 describe('long-running training in the desktop shell', () => {
@@ -42,9 +43,12 @@ describe('long-running training in the desktop shell', () => {
     watch.handle({
       type: 'training:done',
       runId: 'r',
+      reason: 'finished',
       step: 400,
       trainSeconds: 3,
+      stepsPerSec: 133,
       bestValidation: { step: 400, bitsPerChar: 1.23456 },
+      finalValidation: null,
     });
     expect(recorded.progress).toEqual([
       { value: 0.25 },
@@ -62,7 +66,13 @@ describe('long-running training in the desktop shell', () => {
   it('notifies when training fails or the engine dies mid-run', () => {
     const watch = new TrainingWatch();
     watch.handle({ type: 'training:state', runId: 'r', state: 'running', step: 0 });
-    watch.handle({ type: 'training:error', runId: 'r', message: 'the loss became NaN at step 12' });
+    watch.handle({
+      type: 'training:error',
+      runId: 'r',
+      reason: 'diverged',
+      message: 'the loss became NaN at step 12',
+      step: 12,
+    });
     watch.handle({ type: 'training:state', runId: 'r', state: 'running', step: 0 });
     watch.handle({
       type: 'engine:status',

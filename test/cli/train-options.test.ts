@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, describeMismatch } from '../../src-main/cli/commands/train';
+import { applyOverrides } from '../../src-main/cli/commands/train';
 import { generateOptions } from '../../src-main/cli/commands/generate';
 import { defaultRunConfig, presets } from '../../src-main/protocol/run-config';
 
@@ -48,13 +48,6 @@ describe('train options', () => {
     const small = presets()[1].config; // Adam at 0.002, floor 0.0002
     const config = applyOverrides(small, { lr: 0.02 });
     expect(config.training.schedule).toEqual({ kind: 'cosine', minLearningRate: 0.002 });
-  });
-
-  it('names the symbols only one side has', () => {
-    expect(describeMismatch(['a', 'b', 'c'], ['a', 'b', 'c'])).toBeNull();
-    expect(describeMismatch(['\n', 'a', 'b'], ['a', 'b', 'z'])).toBe(
-      'the corpus has 1 symbol(s) the model lacks: "z"; the model has 1 symbol(s) the corpus lacks: "\\n"',
-    );
   });
 });
 

@@ -51,27 +51,6 @@ describe('Vocabulary', () => {
     expect(Array.from(text8.encode('AB, ba!').ids)).toEqual([1, 2, 0, 2, 1, 0]);
   });
 
-  it('describes differences in one line', () => {
-    const same = Vocabulary.fromSymbols([' ', 'a', 'b', '😀', '\ufffd'], 'keep', '\ufffd');
-    expect(vocabulary.difference(same)).toBeNull();
-    expect(
-      vocabulary.difference(
-        Vocabulary.fromSymbols([' ', 'a', 'b', '😀', '\ufffd'], 'text8', '\ufffd'),
-      ),
-    ).toBe('normalisation differs: keep vs text8');
-    expect(vocabulary.difference(Vocabulary.fromSymbols([' ', 'a'], 'keep', null))).toBe(
-      'vocabulary size differs: 5 vs 2 symbols',
-    );
-    expect(
-      vocabulary.difference(
-        Vocabulary.fromSymbols([' ', 'a', 'c', '😀', '\ufffd'], 'keep', '\ufffd'),
-      ),
-    ).toBe('symbol 2 differs: "b" vs "c"');
-    expect(
-      vocabulary.difference(Vocabulary.fromSymbols([' ', 'a', 'b', '😀', '\ufffd'], 'keep', null)),
-    ).toBe('unknown symbol differs: "�" vs none');
-  });
-
   it('rejects malformed symbol lists', () => {
     expect(() => Vocabulary.fromSymbols(['a', 'a'], 'keep', null)).toThrow(
       'vocabulary symbol "a" appears twice (ids 0 and 1)',

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import type { TrainingSnapshot } from '../../src-main/model/snapshot';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../src-main/model';
 import type { RunConfig } from '../../src-main/protocol/types';
 import { TrainingSession } from '../../src-main/engine/training-session';
 import {
@@ -11,6 +14,7 @@ import {
   zeroState,
   disposeState,
 } from '../../src-main/engine/model';
+import { Handles } from '../../src-main/engine/handles';
 import { gradientScale, globalNorm } from '../../src-main/engine/optimizer';
 import { learningRateAt } from '../../src-main/engine/schedule';
 import type * as tfTypes from '@tensorflow/tfjs-node';
@@ -18,6 +22,14 @@ import { tf } from '../../src-main/engine/tf';
 import { seedConfig, syntheticCorpus, wordText } from './synthetic-corpus';
 
 const corpus = syntheticCorpus(wordText(20_000, 7), 300);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'lstm-training-'));
+});
+afterAll(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
 
 function tiny(
   overrides: {
@@ -75,10 +87,18 @@ describe('TrainingSession', () => {
     for (const s of [a, b, c]) s.dispose();
   });
 
-  for (const optimizer of ['sgd', 'momentum', 'adam', 'rmsprop'] as const) {
-    it(`resumes exactly from a snapshot (${optimizer}, 2 layers, dropout)`, async () => {
+  // SGD without dropout takes the handle-level fast step; the others the general path, with
+  // dropout masks drawn from (seed, step).
+  const resumeCases = [
+    ['sgd', 0],
+    ['momentum', 0.2],
+    ['adam', 0.2],
+    ['rmsprop', 0.2],
+  ] as const;
+  for (const [optimizer, dropout] of resumeCases) {
+    it(`resumes bit for bit from a checkpoint file after a kill (${optimizer}, 2 layers, dropout ${dropout})`, async () => {
       const config = tiny({
-        model: { layers: [12, 10], dropout: 0.2 },
+        model: { layers: [12, 10], dropout },
         training: {
           optimizer,
           learningRate: optimizer === 'sgd' ? 1 : 0.01,
@@ -88,47 +108,52 @@ describe('TrainingSession', () => {
         },
       });
       const whole = TrainingSession.create({ corpus, config });
-      const expected = await losses(whole);
+      await whole.run();
 
-      // Pause in the middle of a summary interval (at the samples of step 17), keep the
-      // pause checkpoint, stop, and continue from it in a new session.
-      let snapshot: TrainingSnapshot | null = null;
+      // Pause in the middle of a summary interval (at the samples of step 17), write that
+      // checkpoint to a file, and abandon the session as a kill would.
+      const file = path.join(dir, `${optimizer}.lstm`);
+      let saved = false;
       const first = TrainingSession.create({
         corpus,
         config,
         checkpoint: async (s, info) => {
-          if (info.reason === 'pause') {
-            snapshot = structuredClone(s);
+          if (info.reason === 'pause' && !saved) {
+            await saveModel(file, s);
+            saved = true;
             first.stop();
           }
-          return 'memory';
+          return file;
         },
       });
       first.on('sample', () => first.pause());
       await first.run();
       first.dispose();
-      expect(snapshot).not.toBeNull();
-      const second = TrainingSession.create({
-        corpus,
-        config,
-        snapshot: snapshot as unknown as TrainingSnapshot,
-      });
-      expect(second.step).toBe(17);
-      const later = await losses(second);
-      // Summaries at 20, 25, …, 40 come after the resume point.
-      const tail = expected.slice(-later.length);
-      expect(later.length).toBe(5);
-      for (let i = 0; i < later.length; i++) expect(later[i]).toBeCloseTo(tail[i], 5);
+      const checkpoint = await loadModel(file);
+      expect(checkpoint.step).toBe(17);
+      expect(checkpoint.optimizerState.lossSteps).toBe(2);
+      const second = TrainingSession.create({ corpus, config, snapshot: checkpoint });
+      expect(second.changes).toEqual([]);
+      await second.run();
+
       const a = whole.snapshot();
       const b = second.snapshot();
-      for (const name of Object.keys(a.tensors)) {
-        const x = a.tensors[name].data;
-        const y = b.tensors[name].data;
-        let diff = 0;
-        for (let i = 0; i < x.length; i++) diff = Math.max(diff, Math.abs(x[i] - y[i]));
-        expect(diff, name).toBeLessThan(1e-5);
-      }
+      // Every summary loss and validation, before and after the kill, and every sample.
+      expect(b.history.progress.map((p) => [p.step, p.loss])).toEqual(
+        a.history.progress.map((p) => [p.step, p.loss]),
+      );
+      expect(b.history.validation).toEqual(a.history.validation);
+      expect(b.history.samples).toEqual(a.history.samples);
+      // Parameters, optimizer slots and carried state, bit for bit; cursors and the
+      // optimizer's step count too.
+      expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+      expect(Object.keys(a.tensors).some((name) => name.startsWith('state/'))).toBe(true);
+      if (optimizer !== 'sgd')
+        expect(Object.keys(a.tensors).some((name) => name.startsWith('slot/'))).toBe(true);
+      for (const name of Object.keys(a.tensors))
+        expect(b.tensors[name].data, name).toEqual(a.tensors[name].data);
       expect(b.cursors).toEqual(a.cursors);
+      expect(b.optimizerState).toEqual(a.optimizerState);
       whole.dispose();
       second.dispose();
     });
@@ -291,6 +316,63 @@ describe('TrainingSession', () => {
     session.dispose();
   });
 
+  it('reports progress by time between summaries far apart, without adding history points', async () => {
+    const session = TrainingSession.create({
+      corpus,
+      config: tiny({ training: { steps: 1_000_000, summaryEvery: 1_000_000, sampleEvery: 0 } }),
+    });
+    const reports: { at: number; step: number; points: number; elapsed: number }[] = [];
+    session.on('progress', (event) => {
+      reports.push({
+        at: performance.now(),
+        step: event.step,
+        points: event.points.length,
+        elapsed: event.elapsedSeconds,
+      });
+      if (reports.length === 6) session.stop();
+    });
+    const started = performance.now();
+    await session.run();
+    // Six reports about 250 ms apart (PROGRESS_INTERVAL_MS), then the stop's own summary.
+    expect(reports.length).toBe(7);
+    const ticks = reports.slice(0, 6);
+    expect(ticks.every((report) => report.points === 0)).toBe(true);
+    expect(reports[6].points).toBe(1);
+    const gaps = ticks.map((report, i) => report.at - (i === 0 ? started : ticks[i - 1].at));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(250);
+    for (const gap of gaps) expect(gap).toBeLessThan(2000);
+    for (let i = 1; i < ticks.length; i++) {
+      expect(ticks[i].step).toBeGreaterThan(ticks[i - 1].step);
+      expect(ticks[i].elapsed).toBeGreaterThan(ticks[i - 1].elapsed);
+    }
+    expect(session.snapshot().history.progress).toHaveLength(1);
+    session.dispose();
+  });
+
+  it('reports its speed over recent seconds, not a last interval that held a slow boundary (above half the average)', async () => {
+    // The last interval is one step (200 → 201) right after 8 samples of 400 characters.
+    const session = TrainingSession.create({
+      corpus,
+      config: tiny({
+        training: {
+          steps: 201,
+          summaryEvery: 100,
+          sampleEvery: 200,
+          sampleCount: 8,
+          sampleLength: 400,
+        },
+      }),
+    });
+    let last = 0;
+    session.on('progress', (event) => (last = event.stepsPerSec));
+    const result = await session.run();
+    expect(result.stepsPerSec).toBe(201 / result.trainSeconds);
+    // A one-step interval right after the samples read a small fraction of the speed; the
+    // window keeps it above half of the run's average (which counts the samples too).
+    expect(last).toBeGreaterThan(result.stepsPerSec / 2);
+    session.dispose();
+  });
+
   it('refuses a snapshot whose vocabulary differs from the corpus', () => {
     const session = TrainingSession.create({ corpus, config: tiny() });
     const snapshot = session.snapshot();
@@ -298,7 +380,7 @@ describe('TrainingSession', () => {
     const other = syntheticCorpus('abcdefghij'.repeat(200), 100);
     const before = tf.memory().numTensors;
     expect(() => TrainingSession.create({ corpus: other, config: tiny(), snapshot })).toThrow(
-      /does not match/,
+      /^cannot resume on synthetic: the corpus's vocabulary differs from the model's: 17 symbols only in the model/,
     );
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -361,7 +443,14 @@ describe('gradient clipping', () => {
         made.push(tf.scalar(v));
         return made[made.length - 1];
       };
-      const { scale, owned } = gradientScale(context.ops, grads, T * B, clip, 1, constant);
+      const { scale, owned } = gradientScale(
+        new Handles(context.ops),
+        grads,
+        T * B,
+        clip,
+        1,
+        constant,
+      );
       const s = scale.dataSync()[0];
       const clipped = grads.map((g) => tf.mul(g, s));
       const norm = globalNorm(clipped);

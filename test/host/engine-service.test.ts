@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { EngineService } from '../../src-main/engine/service';
 import type { EngineEvent } from '../../src-main/protocol/messages';
+import type { RunConfig } from '../../src-main/protocol/types';
 
 /** The dispatcher in-process: what the engine process answers to each kind of message. */
 describe('EngineService.handleMessage', () => {
@@ -126,5 +127,109 @@ describe('EngineService.handleMessage', () => {
     });
     expect(reply).toMatchObject({ ok: true, payload: { problems: [] } });
     expect((reply as { payload: { parameters: number } }).payload.parameters).toBeGreaterThan(0);
+  });
+});
+
+/** Training through the dispatcher in-process: the resume rule and a divergence, as the window sees them. */
+describe('EngineService training', () => {
+  let dir: string;
+  let service: EngineService;
+  const events: EngineEvent[] = [];
+
+  function tiny(training: Partial<RunConfig['training']>): RunConfig {
+    const config = defaultRunConfig();
+    config.model = { ...config.model, layers: [12], init: 'uniform' };
+    config.training = {
+      ...config.training,
+      batchSize: 4,
+      unrollings: 6,
+      steps: 20,
+      learningRate: 1,
+      schedule: { kind: 'constant' },
+      summaryEvery: 5,
+      sampleEvery: 1000,
+      checkpointEvery: 10,
+      ...training,
+    };
+    return config;
+  }
+
+  function ended(): Promise<EngineEvent> {
+    return new Promise((resolve) => {
+      const check = setInterval(() => {
+        const last = events.findLast(
+          (event) => event.type === 'training:done' || event.type === 'training:error',
+        );
+        if (last) {
+          clearInterval(check);
+          resolve(last);
+        }
+      }, 20);
+    });
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'engine-service-training-'));
+    const corpus = path.join(dir, 'corpus.txt');
+    writeFileSync(corpus, 'the cat sat on the mat and the dog ran far away. '.repeat(120));
+    service = new EngineService({ dataDir: dir, emit: (event) => events.push(event) });
+    await service.dispatch('corpus:open', {
+      file: { path: corpus },
+      options: { normalisation: 'keep', validation: { chars: 300 } },
+    });
+  });
+  afterAll(async () => {
+    await service.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resumes under the resume rule, refuses a locked change, and keeps the last good model after a divergence', async () => {
+    await service.dispatch('training:start', { config: tiny({}), resume: false });
+    const done = await ended();
+    expect(done).toMatchObject({ type: 'training:done', reason: 'finished', step: 20 });
+    const good = path.join(dir, 'good.lstm');
+    await service.dispatch('model:save', { file: { path: good } });
+    await service.dispatch('model:open', { file: { path: good } });
+
+    await expect(
+      service.dispatch('training:start', {
+        config: tiny({ steps: 40, batchSize: 8 }),
+        resume: true,
+      }),
+    ).rejects.toThrow(
+      'Batch size cannot change when resuming (the model has 4, the request 8): it fixes the shape of the carried state; start a new run to change it',
+    );
+
+    // A learning rate of 100 from step 20: the loss explodes before step 30's checkpoint.
+    events.length = 0;
+    const reply = await service.dispatch('training:start', {
+      config: tiny({ steps: 60, learningRate: 100 }),
+      resume: true,
+    });
+    expect(reply.notice).toBe('Resuming at step 20: Steps 20 → 60; Learning rate 1 → 100');
+    expect(reply.changes.map((change) => change.field)).toEqual([
+      'training.steps',
+      'training.learningRate',
+    ]);
+    const failed = await ended();
+    expect(failed).toMatchObject({ type: 'training:error', reason: 'diverged' });
+    if (failed.type !== 'training:error') throw new Error('not an error');
+    expect(failed.message).toMatch(
+      /^Training diverged at step (2[1-9]|30): the training loss .+; nothing after step 20, where it resumed, was checkpointed\. Try a lower learning rate \(it was 100\)\.$/,
+    );
+    expect(events.some((event) => event.type === 'training:checkpoint')).toBe(false);
+    expect(events.some((event) => event.type === 'training:done')).toBe(false);
+    // The model the service holds is the one it resumed from, not the diverged weights.
+    const kept = path.join(dir, 'kept.lstm');
+    const saved = await service.dispatch('model:save', { file: { path: kept } });
+    expect(saved.summary.step).toBe(20);
+    expect(saved.summary.config.training.learningRate).toBe(1);
+    // Its run folder records how it ended.
+    const runs = readdirSync(path.join(dir, 'runs')).sort();
+    const record = JSON.parse(
+      readFileSync(path.join(dir, 'runs', runs.at(-1)!, 'run.json'), 'utf8'),
+    ) as { end?: string; endedAt?: string };
+    expect(record.end).toBe('diverged');
+    expect(record.endedAt).toBeDefined();
   });
 });

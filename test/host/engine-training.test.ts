@@ -7,7 +7,7 @@ import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { EngineHost } from '../../src-main/host/engine-host';
 import { nodeEngineLauncher } from '../../src-main/host/node-launcher';
 import type { EngineEvent, EventOf, EventType } from '../../src-main/protocol/messages';
-import type { RunConfig } from '../../src-main/protocol/types';
+import type { ProgressPoint, RunConfig } from '../../src-main/protocol/types';
 
 /** A tiny model that trains fast on a small text: a few hundred steps a second. */
 function tinyConfig(steps: number): RunConfig {
@@ -93,6 +93,11 @@ describe('training through a real engine process', () => {
     expect(report.chars).toBe(corpusText.length);
     const progressTimes: number[] = [];
     const validations: number[] = [];
+    // Every history point the window would chart, from start to stop.
+    const charted: ProgressPoint[] = [];
+    const chart = host.onEvent((event) => {
+      if (event.type === 'training:progress') charted.push(...event.points);
+    });
     const off = host.onEvent((event) => {
       if (event.type === 'training:progress') progressTimes.push(performance.now());
       if (event.type === 'training:validation') validations.push(event.step);
@@ -144,6 +149,10 @@ describe('training through a real engine process', () => {
     const saved = await host.request('model:save', { file: { path: path.join(dir, 'tiny.lstm') } });
     expect(saved.path).toBe(path.join(dir, 'tiny.lstm'));
     expect(saved.summary.step).toBe(stopped.step);
+    // The live chart is the saved history, point for point, however fast the summaries came.
+    chart();
+    expect(charted.length).toBeGreaterThan(20);
+    expect(charted).toEqual(saved.summary.history.progress);
     expect((await host.request('model:recent', {})).models.map((model) => model.path)).toEqual([
       saved.path,
     ]);

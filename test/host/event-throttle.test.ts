@@ -8,10 +8,11 @@ function progress(step: number): EngineEvent {
     runId: 'r',
     step,
     totalSteps: 10_000,
-    loss: 1 / step,
     learningRate: 1,
     stepsPerSec: 1000,
     etaSeconds: 1,
+    elapsedSeconds: step / 1000,
+    points: step % 10 === 0 ? [{ step, loss: 1 / step, learningRate: 1, stepsPerSec: 1000 }] : [],
   };
 }
 
@@ -80,11 +81,20 @@ describe('EventThrottle', () => {
     throttle.push({
       type: 'training:done',
       runId: 'r',
+      reason: 'finished',
       step: 1000,
       trainSeconds: 1,
+      stepsPerSec: 1000,
       bestValidation: null,
+      finalValidation: null,
     });
-    throttle.push({ type: 'training:error', runId: 'r', message: 'x' });
+    throttle.push({
+      type: 'training:error',
+      runId: 'r',
+      reason: 'failed',
+      message: 'x',
+      step: 1000,
+    });
     expected.push('done:1000', 'error');
     const kept = seen
       .filter((event) => event.type !== 'training:progress')
@@ -103,6 +113,24 @@ describe('EventThrottle', () => {
     expect(lastProgress && lastProgress.type === 'training:progress' && lastProgress.step).toBe(
       1000,
     );
+  });
+
+  it('coalesces progress but keeps every history point, in order, so the chart is the history', () => {
+    const seen: EngineEvent[] = [];
+    const throttle = new EventThrottle((event) => seen.push(event), 100);
+    // A summary every 10 steps at 1000 steps a second: 100 points a second in 5000 reports.
+    for (let step = 1; step <= 5000; step += 1) {
+      throttle.push(progress(step));
+      vi.advanceTimersByTime(1);
+    }
+    throttle.flush();
+    const reports = seen.filter((event) => event.type === 'training:progress');
+    expect(reports.length).toBeLessThanOrEqual(51);
+    const points = reports.flatMap((event) =>
+      event.type === 'training:progress' ? event.points.map((point) => point.step) : [],
+    );
+    expect(points).toEqual(Array.from({ length: 500 }, (_, i) => (i + 1) * 10));
+    expect(reports.at(-1)).toMatchObject({ step: 5000 });
   });
 
   it('concatenates generation chunks instead of dropping them', () => {

@@ -98,7 +98,6 @@ export function tinySnapshot(
       samples: [{ step: 20, text: 'ab cé\n' }],
     },
     bestValidation: { step: 20, bitsPerChar: 2.7 },
-    rngState: [123456789, 362436069, 521288629, 88675123],
     cursors: { positions: [17, 600], last: [1, 3] },
     optimizerState: { adamStep: step },
     tensors,

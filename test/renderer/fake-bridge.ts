@@ -120,7 +120,7 @@ export class FakeBridge implements RendererBridge {
       'training:start': (request: { config: RunConfig }) => {
         const steps = request.config.training.steps;
         queueMicrotask(() => this.emitRun('run-1', steps));
-        return { runId: 'run-1' };
+        return { runId: 'run-1', changes: [], notice: null };
       },
       'training:pause': () => ({ step: 100 }),
       'training:resume': () => ({ step: 100 }),
@@ -218,10 +218,11 @@ export class FakeBridge implements RendererBridge {
         runId,
         step,
         totalSteps: steps,
-        loss: 4 / (1 + step / 100),
         learningRate: 10,
         stepsPerSec: 50,
         etaSeconds: (steps - step) / 50,
+        elapsedSeconds: step / 50,
+        points: [{ step, loss: 4 / (1 + step / 100), learningRate: 10, stepsPerSec: 50 }],
       });
       const perplexity = 30 / (1 + step / 100);
       this.emit({
@@ -246,9 +247,12 @@ export class FakeBridge implements RendererBridge {
     this.emit({
       type: 'training:done',
       runId,
+      reason: 'finished',
       step: steps,
       trainSeconds: 2,
+      stepsPerSec: steps / 2,
       bestValidation: { step: steps, bitsPerChar: 2 },
+      finalValidation: null,
     });
   }
 

@@ -249,9 +249,12 @@ describe('Studio', () => {
     bridge.emit({
       type: 'training:done',
       runId: 'run-9',
+      reason: 'stopped',
       step: 340,
       trainSeconds: 1,
+      stepsPerSec: 340,
       bestValidation: null,
+      finalValidation: null,
     });
     expect(studio.training.status).toBe('Stopped at step 340');
   });

@@ -1,21 +1,26 @@
 /**
  * `lstm-studio train`: trains (or resumes) a model on a corpus, headless.
  *
+ * It drives the engine service in-process, with no transport: the same corpus reading,
+ * resume rule (protocol/run-config/resume-rule.ts), checkpoint writer and run record
+ * (`run.json`) as the window, with the run's folder at `<out>.checkpoints/`.
+ *
  * Output is either human (a progress bar on a TTY, plain lines otherwise) or, with --json,
- * one JSON object per line: progress, validation, sample, checkpoint, and last done.
- * SIGINT/SIGTERM stop training at the next step boundary; the run then checkpoints, writes
- * --out and exits with 130/143, so a script can tell an interrupted run from a finished one.
+ * one JSON object per line: notice (what a resume changed), progress (one per summary),
+ * validation, sample, checkpoint, and last done. SIGINT/SIGTERM stop training at the next
+ * step boundary; the run then checkpoints, writes --out and exits with 130/143, so a
+ * script can tell an interrupted run from a finished one. A run that diverges writes no
+ * --out (its last good checkpoint stays in the folder) and fails with one line.
  */
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Corpus } from '../../corpus';
-import type { CheckpointWriter, TrainingSession } from '../../engine';
 import { TrainingError, UsageError } from '../../errors';
-import type { TrainingSnapshot } from '../../model/snapshot';
+import type { EngineEvent, EventOf } from '../../protocol/messages';
+import { resumeRule, type ResumeSetting } from '../../protocol/run-config/resume-rule';
 import type { Normalisation, OptimizerName, RunConfig } from '../../protocol/types';
-import { PRESET_IDS, findPreset, validateRunConfig } from '../../protocol/run-config';
+import { PRESET_IDS, findPreset } from '../../protocol/run-config';
 import { choiceOption, integerOption, positiveNumberOption } from '../parse-options';
 import { ProgressBar } from '../progress-bar';
 
@@ -42,7 +47,7 @@ interface TrainOptions {
   json?: boolean;
 }
 
-/** The options that change a fresh run's configuration, parsed and range-checked. */
+/** The options that change a run's configuration, parsed and range-checked. */
 interface Overrides {
   steps?: number;
   hidden?: number;
@@ -56,6 +61,20 @@ interface Overrides {
   summaryEvery?: number;
   sampleEvery?: number;
 }
+
+/** How the resume rule's messages name the settings the flags set. */
+const FLAG_NAMES: Partial<Record<ResumeSetting, string>> = {
+  'model.layers': '--layers / --hidden',
+  'training.unrollings': '--unrollings',
+  'training.batchSize': '--batch',
+  'training.seed': '--seed',
+  'training.steps': '--steps',
+  'training.learningRate': '--lr',
+  'training.optimizer': '--optimizer',
+  'training.summaryEvery': '--summary-every',
+  'training.sampleEvery': '--sample-every',
+  'training.checkpointEvery': '--checkpoint-every',
+};
 
 function parseOverrides(options: TrainOptions): Overrides {
   return {
@@ -73,7 +92,7 @@ function parseOverrides(options: TrainOptions): Overrides {
   };
 }
 
-/** The preset's configuration with the command-line overrides applied. */
+/** A configuration (a preset's, or a resumed model's) with the command-line overrides applied. */
 export function applyOverrides(base: RunConfig, overrides: Overrides): RunConfig {
   const config = structuredClone(base);
   const layerCount = overrides.layers ?? config.model.layers.length;
@@ -104,42 +123,15 @@ export function applyOverrides(base: RunConfig, overrides: Overrides): RunConfig
   return config;
 }
 
-/** Options that fix the architecture or the data cannot change when a run resumes. */
-const FIXED_ON_RESUME: Array<[keyof TrainOptions, string]> = [
-  ['hidden', '--hidden'],
-  ['layers', '--layers'],
-  ['unrollings', '--unrollings'],
-  ['batch', '--batch'],
-  ['optimizer', '--optimizer'],
-];
-
-/** Which symbols only one side has, shown readably; null when both have the same set. */
-export function describeMismatch(modelSymbols: string[], corpusSymbols: string[]): string | null {
-  const show = (symbols: string[]): string =>
-    `${symbols
-      .slice(0, 12)
-      .map((symbol) => JSON.stringify(symbol))
-      .join(' ')}${symbols.length > 12 ? ' …' : ''}`;
-  const inModel = new Set(modelSymbols);
-  const inCorpus = new Set(corpusSymbols);
-  const corpusOnly = corpusSymbols.filter((symbol) => !inModel.has(symbol));
-  const modelOnly = modelSymbols.filter((symbol) => !inCorpus.has(symbol));
-  const parts: string[] = [];
-  if (corpusOnly.length > 0)
-    parts.push(
-      `the corpus has ${corpusOnly.length} symbol(s) the model lacks: ${show(corpusOnly)}`,
-    );
-  if (modelOnly.length > 0)
-    parts.push(`the model has ${modelOnly.length} symbol(s) the corpus lacks: ${show(modelOnly)}`);
-  return parts.length > 0 ? parts.join('; ') : null;
-}
-
 /** Writes one line for a human: through the progress bar on a TTY, plainly otherwise. */
 type Say = (line: string) => void;
 
 function formatNumber(value: number, digits = 3): string {
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
+
+/** How a run ended, as the service's last event says. */
+type Ending = EventOf<'training:done'> | EventOf<'training:error'>;
 
 async function train(corpusArgument: string | undefined, options: TrainOptions): Promise<void> {
   const overrides = parseOverrides(options);
@@ -163,16 +155,6 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
       'train needs a corpus (a text file, folder or zip), or --sample',
     );
   }
-  if (options.resume) {
-    for (const [key, flag] of FIXED_ON_RESUME) {
-      if (options[key] !== undefined) {
-        throw new UsageError(
-          'cli/bad-option',
-          `${flag} cannot change when resuming: the model's configuration is kept`,
-        );
-      }
-    }
-  }
 
   const out = path.resolve(options.out);
   // Fail now rather than after hours of training: the model is written beside its checkpoints.
@@ -185,163 +167,140 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     );
   }
 
-  // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
-  const corpusModule = await import('../../corpus');
-  const model = await import('../../model');
-
   const json = Boolean(options.json);
   const emit = (object: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify(object)}\n`);
   };
+  let bar: ProgressBar | null = null;
+  const say: Say = (line) => (bar ? bar.log(line) : process.stdout.write(`${line}\n`));
 
-  let snapshot: TrainingSnapshot | undefined;
-  if (options.resume) snapshot = await model.loadModel(options.resume);
-
-  const normalisation: Normalisation =
-    snapshot?.normalisation ??
-    normalisationOption ??
-    corpusModule.DEFAULT_CORPUS_OPTIONS.normalisation;
-  if (snapshot && normalisationOption && normalisationOption !== snapshot.normalisation) {
-    throw new UsageError(
-      'cli/bad-option',
-      `--normalisation ${normalisationOption} differs from the model's (${snapshot.normalisation})`,
-    );
-  }
-  const source = options.sample ? corpusModule.sampleCorpusPath() : corpusArgument!;
-  const corpus: Corpus = await corpusModule.loadCorpus(source, {
-    ...corpusModule.DEFAULT_CORPUS_OPTIONS,
-    normalisation,
+  // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
+  const [{ EngineService }, { DEFAULT_CORPUS_OPTIONS }] = await Promise.all([
+    import('../../engine/service'),
+    import('../../corpus'),
+  ]);
+  const checkpointsDir = `${out}.checkpoints`;
+  let onEvent: (event: EngineEvent) => void = () => {};
+  const service = new EngineService({
+    dataDir: checkpointsDir,
+    runDir: () => checkpointsDir,
+    rememberModels: false,
+    emit: (event) => onEvent(event),
   });
 
-  let config: RunConfig;
-  if (snapshot) {
-    const modelVocabulary = corpusModule.Vocabulary.fromSymbols(
-      snapshot.vocabulary,
-      snapshot.normalisation,
-      snapshot.unknownSymbol,
+  const model = options.resume
+    ? await service.dispatch('model:open', { file: { path: options.resume } })
+    : null;
+  if (model && normalisationOption && normalisationOption !== model.normalisation) {
+    throw new UsageError(
+      'cli/bad-option',
+      `--normalisation ${normalisationOption} differs from the model's (${model.normalisation})`,
     );
-    const difference = modelVocabulary.difference(corpus.vocabulary);
-    if (difference !== null) {
-      throw new TrainingError(
-        'training/vocabulary-mismatch',
-        `cannot resume on ${corpus.report.name}: its vocabulary differs from the model's (${describeMismatch(modelVocabulary.symbols, corpus.vocabulary.symbols) ?? difference})`,
-      );
-    }
-    config = structuredClone(snapshot.config);
-    const steps = overrides.steps ?? config.training.steps;
-    if (steps <= snapshot.step) {
-      throw new UsageError(
-        'cli/nothing-to-do',
-        `the model has already trained ${snapshot.step} steps: give --steps above ${snapshot.step} to continue`,
-      );
-    }
-    config.training.steps = steps;
-    if (overrides.checkpointEvery !== undefined)
-      config.training.checkpointEvery = overrides.checkpointEvery;
-    if (overrides.summaryEvery !== undefined) config.training.summaryEvery = overrides.summaryEvery;
-    if (overrides.sampleEvery !== undefined) config.training.sampleEvery = overrides.sampleEvery;
-    if (overrides.lr !== undefined) config.training.learningRate = overrides.lr;
-    if (overrides.seed !== undefined) config.training.seed = overrides.seed;
+  }
+  const corpusOptions = {
+    ...DEFAULT_CORPUS_OPTIONS,
+    normalisation:
+      model?.normalisation ?? normalisationOption ?? DEFAULT_CORPUS_OPTIONS.normalisation,
+  };
+  const report = options.sample
+    ? await service.dispatch('corpus:openSample', { options: corpusOptions })
+    : await service.dispatch('corpus:open', {
+        file: { path: path.resolve(corpusArgument!) },
+        options: corpusOptions,
+      });
+
+  let config: RunConfig;
+  let notice: string | null = null;
+  if (model) {
+    config = applyOverrides(model.config, overrides);
+    // The rule the engine applies, asked here first so its lines name the flags.
+    const outcome = resumeRule(model.config, config, model.step, FLAG_NAMES);
+    if (!outcome.ok) throw new UsageError('cli/resume-refused', outcome.message);
+    notice = outcome.notice;
   } else {
     const preset = findPreset(options.preset, {
-      chars: corpus.report.chars,
-      vocabularySize: corpus.vocabulary.size,
+      chars: report.chars,
+      vocabularySize: report.vocabulary.length,
     })!;
     config = applyOverrides(preset.config, overrides);
   }
-  const [trainStart, trainEnd] = corpus.report.splits.train;
-  const problems = validateRunConfig(config, { chars: trainEnd - trainStart });
-  if (problems.length > 0) throw new UsageError('cli/bad-config', problems.join('; '));
 
-  const checkpoints = new model.CheckpointManager(`${out}.checkpoints`, {
-    keep: config.training.keepCheckpoints,
-  });
-  type Written = { step: number; path: string; best: boolean };
-  // Assigned from the writer callback, which TypeScript's narrowing cannot see.
-  let lastCheckpoint = null as Written | null;
-  const writer: CheckpointWriter = async (state, info) => {
-    // The run's final checkpoint often falls on a step an interval checkpoint just wrote.
-    if (lastCheckpoint?.step === state.step && (lastCheckpoint.best || !info.best))
-      return lastCheckpoint.path;
-    const written = await checkpoints.save(state, { best: info.best });
-    lastCheckpoint = { step: state.step, path: written, best: info.best };
-    return written;
-  };
-  let lastReported: { step: number; path: string } | null = null;
-
-  // TensorFlow loads only now, once the model, corpus and configuration have been checked.
-  const engine = await import('../../engine');
-  const session: TrainingSession = engine.TrainingSession.create({
-    corpus,
-    config,
-    snapshot,
-    checkpoint: writer,
-  });
   const total = config.training.steps;
-  const bar =
-    !json && process.stdout.isTTY
-      ? new ProgressBar(process.stdout, total, { startStep: session.step })
-      : null;
-  const say: Say = (line) => (bar ? bar.log(line) : process.stdout.write(`${line}\n`));
+  let lastLoss: number | undefined;
+  let ending: (value: Ending) => void = () => {};
+  const ended = new Promise<Ending>((resolve) => (ending = resolve));
+  onEvent = (event) => {
+    switch (event.type) {
+      case 'training:progress':
+        for (const point of event.points) {
+          lastLoss = point.loss;
+          if (json) {
+            emit({
+              type: 'progress',
+              step: point.step,
+              loss: point.loss,
+              lr: point.learningRate,
+              stepsPerSec: point.stepsPerSec,
+              etaSeconds: event.etaSeconds,
+            });
+          } else if (!bar) {
+            say(
+              `step ${point.step}/${total}  loss ${formatNumber(point.loss)}  lr ${point.learningRate.toPrecision(3)}  ${point.stepsPerSec.toFixed(1)} steps/s`,
+            );
+          }
+        }
+        bar?.update({
+          step: event.step,
+          loss: lastLoss,
+          stepsPerSec: event.stepsPerSec,
+          etaSeconds: event.etaSeconds,
+        });
+        break;
+      case 'training:validation':
+        if (json) {
+          emit({
+            type: 'validation',
+            step: event.step,
+            perplexity: event.perplexity,
+            bitsPerChar: event.bitsPerChar,
+            minibatchPerplexity: event.minibatchPerplexity,
+            best: event.best,
+          });
+        } else {
+          say(
+            `step ${event.step}: validation perplexity ${formatNumber(event.perplexity, 2)}, ${formatNumber(event.bitsPerChar)} bits/char (best ${formatNumber(event.best.bitsPerChar)} at ${event.best.step})`,
+          );
+        }
+        break;
+      case 'training:sample':
+        if (json) emit({ type: 'sample', step: event.step, text: event.text });
+        else say(`sample at ${event.step}: ${JSON.stringify(event.text)}`);
+        break;
+      case 'training:checkpoint':
+        if (json)
+          emit({ type: 'checkpoint', step: event.step, path: event.path, best: event.best });
+        else say(`checkpoint at ${event.step}: ${event.path}${event.best ? ' (best)' : ''}`);
+        break;
+      case 'training:done':
+      case 'training:error':
+        ending(event);
+        break;
+    }
+  };
 
+  const started = await service.dispatch('training:start', { config, resume: model !== null });
   if (!json) {
-    const verb = snapshot ? `resuming at step ${snapshot.step}` : `training "${options.preset}"`;
+    bar = process.stdout.isTTY
+      ? new ProgressBar(process.stdout, total, { startStep: model?.step ?? 0 })
+      : null;
+    const verb = model ? `resuming at step ${model.step}` : `training "${options.preset}"`;
     say(
-      `${verb} on ${corpus.report.name}: ${corpus.report.chars.toLocaleString('en-US')} chars, ${corpus.vocabulary.size} symbols, layers ${config.model.layers.join('×')}, ${total} steps`,
+      `${verb} on ${report.name}: ${report.chars.toLocaleString('en-US')} chars, ${report.vocabulary.length} symbols, layers ${config.model.layers.join('×')}, ${total} steps`,
     );
+    if (notice) say(notice);
+  } else if (notice) {
+    emit({ type: 'notice', message: notice, changes: started.changes });
   }
-
-  session.on('progress', (event) => {
-    if (json) {
-      emit({
-        type: 'progress',
-        step: event.step,
-        loss: event.loss,
-        lr: event.learningRate,
-        stepsPerSec: event.stepsPerSec,
-        etaSeconds: event.etaSeconds,
-      });
-    } else if (bar) {
-      bar.update({
-        step: event.step,
-        loss: event.loss,
-        stepsPerSec: event.stepsPerSec,
-        etaSeconds: event.etaSeconds,
-      });
-    } else {
-      say(
-        `step ${event.step}/${total}  loss ${formatNumber(event.loss)}  lr ${event.learningRate.toPrecision(3)}  ${event.stepsPerSec.toFixed(1)} steps/s`,
-      );
-    }
-  });
-  session.on('validation', (event) => {
-    // Progress events are throttled; a validation also marks how far training got.
-    bar?.update({ step: event.step });
-    if (json) {
-      emit({
-        type: 'validation',
-        step: event.step,
-        perplexity: event.perplexity,
-        bitsPerChar: event.bitsPerChar,
-        minibatchPerplexity: event.minibatchPerplexity,
-        best: event.best,
-      });
-    } else {
-      say(
-        `step ${event.step}: validation perplexity ${formatNumber(event.perplexity, 2)}, ${formatNumber(event.bitsPerChar)} bits/char (best ${formatNumber(event.best.bitsPerChar)} at ${event.best.step})`,
-      );
-    }
-  });
-  session.on('sample', (event) => {
-    if (json) emit({ type: 'sample', step: event.step, text: event.text });
-    else say(`sample at ${event.step}: ${JSON.stringify(event.text)}`);
-  });
-  session.on('checkpoint', (event) => {
-    if (lastReported?.step === event.step && lastReported.path === event.path) return;
-    lastReported = { step: event.step, path: event.path };
-    if (json) emit({ type: 'checkpoint', step: event.step, path: event.path, best: event.best });
-    else say(`checkpoint at ${event.step}: ${event.path}${event.best ? ' (best)' : ''}`);
-  });
 
   let signalled: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -351,46 +310,43 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     }
     signalled = signal;
     if (!json) say(`${signal}: stopping after this step, then saving`);
-    session.stop();
+    void service.dispatch('training:stop', {}).catch(() => undefined);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   try {
-    const result = await session.run();
-    const final = session.snapshot();
-    if (signalled && lastCheckpoint?.step !== final.step) {
-      // The engine checkpoints on stop through the writer; should it not have, keep the stop point.
-      const written = await checkpoints.save(final, { best: false });
-      lastCheckpoint = { step: final.step, path: written, best: false };
-      if (json) emit({ type: 'checkpoint', step: final.step, path: written, best: false });
-      else say(`checkpoint at ${final.step}: ${written}`);
+    const end = await ended;
+    if (end.type === 'training:error') {
+      bar?.finish();
+      throw new TrainingError(`training/${end.reason}`, end.message);
     }
-    await model.saveModel(out, final);
+    await service.dispatch('model:save', { file: { path: out } });
     bar?.finish();
     if (json) {
       emit({
         type: 'done',
-        step: result.step,
-        trainSeconds: result.trainSeconds,
-        stopped: signalled !== null,
-        bestValidation: result.bestValidation,
-        finalValidation: result.finalValidation,
+        step: end.step,
+        trainSeconds: end.trainSeconds,
+        stepsPerSec: end.stepsPerSec,
+        stopped: end.reason === 'stopped',
+        bestValidation: end.bestValidation,
+        finalValidation: end.finalValidation,
         out,
       });
     } else {
-      const best = result.bestValidation
-        ? `; best ${formatNumber(result.bestValidation.bitsPerChar)} bits/char at step ${result.bestValidation.step}`
+      const best = end.bestValidation
+        ? `; best ${formatNumber(end.bestValidation.bitsPerChar)} bits/char at step ${end.bestValidation.step}`
         : '';
       say(
-        `${signalled ? 'stopped' : 'done'} at step ${result.step} in ${result.trainSeconds.toFixed(1)} s${best}; wrote ${out}`,
+        `${end.reason === 'stopped' ? 'stopped' : 'done'} at step ${end.step} in ${end.trainSeconds.toFixed(1)} s (${end.stepsPerSec.toFixed(1)} steps/s)${best}; wrote ${out}`,
       );
     }
     if (signalled) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    session.dispose();
+    await service.shutdown();
   }
 }
 
@@ -408,7 +364,10 @@ export function register(program: Command): void {
     .option('--layers <n>', 'number of stacked LSTM layers (1–4)')
     .option('--unrollings <n>', 'characters per truncated-BPTT segment')
     .option('--batch <n>', 'sequences per batch')
-    .option('--optimizer <name>', OPTIMIZERS.join(', '))
+    .option(
+      '--optimizer <name>',
+      `${OPTIMIZERS.join(', ')} (with --resume: its state starts afresh)`,
+    )
     .option('--lr <x>', 'learning rate')
     .option('--seed <n>', 'random seed')
     .option(
@@ -417,7 +376,10 @@ export function register(program: Command): void {
     )
     .option('--summary-every <n>', 'progress and validation every N steps')
     .option('--sample-every <n>', 'samples every N steps (0: none)')
-    .option('--resume <model>', 'continue training this model file')
+    .option(
+      '--resume <model>',
+      'continue training this model file (steps, --lr, --optimizer and the intervals may change; the architecture, batch, unrollings and seed may not)',
+    )
     .requiredOption('--out <model>', 'where to write the trained model')
     .option('--json', 'print one JSON object per line')
     .action(async (corpusArgument: string | undefined, options: TrainOptions) => {

@@ -89,9 +89,10 @@ export class FusedLstm implements LstmKernels {
   readonly kind = 'fused' as const;
   readonly names: LstmKernelNames;
   private readonly ops: Ops;
-  private readonly forwardAttrs;
-  private readonly backwardAttrs;
-  private readonly backwardAttrsNoInputGradient;
+  /** The one attribute table of the pair (also used by handles.ts's callers): forward, backward, backward without the x gradient. */
+  readonly forwardAttrs;
+  readonly backwardAttrs;
+  readonly backwardAttrsNoInputGradient;
 
   constructor(ops: Ops, names: LstmKernelNames = lstmKernelNames()) {
     this.ops = ops;

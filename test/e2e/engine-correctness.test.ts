@@ -1,0 +1,156 @@
+/**
+ * The engine's resume rule and divergence check as a user meets them in the window, in
+ * real Chromium against browser mode: an opened model locks the fields a resume keeps and
+ * takes the others (the dashboard says what changed), and a run that diverges stops with
+ * a banner that says what happened and what to try.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { launchBrowser, openApp, screenshot } from './browser';
+
+const appUrl = inject('appUrl');
+const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-engine-'));
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+function writeCorpus(): string {
+  const file = path.join(work, 'engine-corpus.txt');
+  writeFileSync(
+    file,
+    'The cat sat on the mat. A dog ran in the park and the cat watched it. '.repeat(120),
+  );
+  return file;
+}
+
+async function openCorpus(page: Page, file: string): Promise<void> {
+  await page.getByLabel('Open corpus').setInputFiles(file);
+  await expect
+    .poll(() => page.getByText(path.basename(file)).count(), { timeout: 30_000 })
+    .toBeGreaterThan(0);
+}
+
+async function setField(page: Page, label: string, value: number): Promise<void> {
+  await page.getByLabel(label, { exact: true }).fill(String(value));
+}
+
+async function openReporting(page: Page): Promise<void> {
+  const details = page.locator('details', {
+    has: page.locator('summary', { hasText: 'Reporting and checkpoints' }),
+  });
+  if (!(await details.evaluate((element) => (element as unknown as { open: boolean }).open)))
+    await details.locator('summary').click();
+}
+
+describe('the engine, as the window shows it', () => {
+  test('an opened model locks what a resume keeps, and the resume takes the rest', async () => {
+    const { page, problems } = await openApp(browser, appUrl);
+    const corpus = writeCorpus();
+    await openCorpus(page, corpus);
+    await setField(page, 'Steps', 60);
+    await openReporting(page);
+    await setField(page, 'Summary every', 20);
+    const start = page.getByRole('button', { name: 'Start training' });
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    await start.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Finished$/ })
+      .waitFor({ timeout: 90_000 });
+    await page.getByRole('tab', { name: 'Models' }).click();
+    await page.getByRole('button', { name: 'Save model' }).click();
+    const saved = page.getByText(/^Saved as/);
+    await saved.waitFor({ timeout: 30_000 });
+    const savedPath = (await saved.locator('code').textContent()) ?? '';
+
+    // A fresh window: the corpus, then the model from its file.
+    const { page: fresh, problems: freshProblems } = await openApp(browser, appUrl);
+    await openCorpus(fresh, corpus);
+    await fresh.getByRole('tab', { name: 'Models' }).click();
+    const chooser = fresh.waitForEvent('filechooser');
+    await fresh.getByRole('button', { name: 'Open model' }).click();
+    await (await chooser).setFiles(savedPath);
+    await expect
+      .poll(() => fresh.getByText(/^Locked to the opened model/).count(), { timeout: 30_000 })
+      .toBe(1);
+    for (const label of ['Layers', 'Units per layer', 'Batch size', 'Unrollings', 'Seed']) {
+      expect(await fresh.getByLabel(label, { exact: true }).isDisabled(), label).toBe(true);
+    }
+    expect(await fresh.locator('#field-input').isDisabled()).toBe(true);
+    expect(await fresh.locator('#field-init').isDisabled()).toBe(true);
+    for (const label of ['Steps', 'Learning rate', 'Dropout', 'Clip to global norm']) {
+      expect(await fresh.getByLabel(label, { exact: true }).isEnabled(), label).toBe(true);
+    }
+    await screenshot(fresh, 'e2e-engine-1-locked-fields');
+
+    // A new learning rate and more steps: the resume takes them, and says so.
+    const learningRate = Number(
+      await fresh.getByLabel('Learning rate', { exact: true }).inputValue(),
+    );
+    await setField(fresh, 'Steps', 100);
+    await setField(fresh, 'Learning rate', 0.5);
+    await fresh.getByRole('button', { name: 'Resume training from this model' }).click();
+    const notice = fresh.getByText(/^Resuming at step 60: /);
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.textContent()).toBe(
+      `Resuming at step 60: Steps 60 → 100; Learning rate ${learningRate} → 0.5`,
+    );
+    await fresh
+      .getByRole('status')
+      .filter({ hasText: /^Finished$/ })
+      .waitFor({ timeout: 90_000 });
+    await screenshot(fresh, 'e2e-engine-2-resumed');
+
+    // Choosing a preset starts a new model: nothing is locked any more.
+    await fresh.getByLabel('Preset').selectOption({ index: 0 });
+    expect(await fresh.getByText(/^Locked to the opened model/).count()).toBe(0);
+    expect(await fresh.getByLabel('Batch size', { exact: true }).isEnabled()).toBe(true);
+    expect([...problems, ...freshProblems]).toEqual([]);
+  });
+
+  test('a run that diverges stops with a banner that says what happened and what to try', async () => {
+    const { page, problems } = await openApp(browser, appUrl);
+    await openCorpus(page, writeCorpus());
+    await setField(page, 'Steps', 5000);
+    await setField(page, 'Learning rate', 100);
+    await openReporting(page);
+    await setField(page, 'Summary every', 10);
+    await setField(page, 'Checkpoint every', 10);
+    const start = page.getByRole('button', { name: 'Start training' });
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    await start.click();
+    const banner = page.getByRole('alert').filter({ hasText: /^Training diverged at step/ });
+    await banner.waitFor({ timeout: 60_000 });
+    const text = (await banner.textContent()) ?? '';
+    expect(text).toMatch(
+      /^Training diverged at step (\d+): the training loss .+; no checkpoint of it was written\. Try a lower learning rate \(it was 100\)\.$/,
+    );
+    const step = Number(/step (\d+)/.exec(text)![1]);
+    expect(step).toBeLessThan(5000);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('status')
+          .filter({ hasText: /^Diverged at step / })
+          .count(),
+      )
+      .toBe(1);
+    // The diverged weights were never checkpointed.
+    expect(
+      await page.getByRole('list', { name: 'Checkpoints' }).getByText('None yet.').count(),
+    ).toBe(1);
+    // Training can start again at once, with a lower rate.
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    await screenshot(page, 'e2e-engine-3-diverged');
+    expect(problems).toEqual([]);
+  });
+});
