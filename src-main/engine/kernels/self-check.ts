@@ -13,13 +13,14 @@
  *   against MatMul, BiasAdd, SparseSoftmaxCrossEntropyWithLogits, MatMul ×2 and Sum
  *   (softmax-loss.ts).
  * - `LstmStudioClipSgd`, clipped and unclipped, against the optimizer's own clipping and
- *   SGD update in separate ops (optimizer.ts: gradientScale, sgdScalars).
+ *   SGD update in separate ops (optimizer.ts: gradientScale; handles.ts: sgdScalars).
  *
  * Every output and gradient must agree to 1e-4, relative to the larger of 1 and the
  * reference's largest magnitude. Takes about 30 ms.
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { gradientScale, sgdScalars } from '../optimizer';
+import { Handles, sgdScalars } from '../handles';
+import { gradientScale } from '../optimizer';
 import { tf } from '../tf';
 import type { LstmKernelNames } from './fused-lstm';
 import type { LstmGradients, LstmKernels, LstmOutputs } from './lstm-types';
@@ -184,7 +185,7 @@ function checkClipSgd(check: Checker, ops: Ops, name: string): void {
     const updated = ops
       .runMany(name, attrs, [...params, ...grads, scalar(floor), scalar(k)], params.length)
       .map(keep);
-    const { scale, owned } = gradientScale(ops, grads, rows, clipNorm, 0.7, scalar);
+    const { scale, owned } = gradientScale(new Handles(ops), grads, rows, clipNorm, 0.7, scalar);
     if (owned) keep(scale);
     params.forEach((p, i) => {
       const step = keep(ops.mul(grads[i], scale));
