@@ -10,14 +10,13 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { TrainingError } from '../errors';
-import type { StoredTensor, TrainingSnapshot } from '../model/snapshot';
+import { LOSS_TENSOR, type StoredTensor, type TrainingSnapshot } from '../model/snapshot';
 import type { ModelConfig, RunConfig } from '../protocol/types';
 import { parameterShapes } from '../protocol/run-config/architecture';
 import { disposeParams, type LayerState, type Params } from './model';
 import { tf } from './tf';
 
-/** The stored name of the interval's loss accumulator. */
-export const LOSS_TENSOR = 'loss/interval';
+export { LOSS_TENSOR };
 
 /** A tensor's values, copied to the host. */
 export function storedTensor(tensor: Tensor): StoredTensor {

@@ -12,7 +12,7 @@ import {
 import { validateRunConfig } from '../protocol/run-config/validate';
 import { runConfigSchema } from '../protocol/schema';
 import type { RunConfig } from '../protocol/types';
-import type { StoredTensor, TrainingSnapshot } from './snapshot';
+import { LOSS_TENSOR, type StoredTensor, type TrainingSnapshot } from './snapshot';
 
 /** The format this version writes and the newest it reads. */
 export const FORMAT_VERSION = 1;
@@ -233,6 +233,16 @@ export function validateLayout(layout: TensorLayout): void {
       stateNames.push(name);
       continue;
     }
+    if (name === LOSS_TENSOR) {
+      const expected = [config.training.unrollings * config.training.batchSize];
+      if (!sameShape(shape, expected)) {
+        fail(
+          'shape-mismatch',
+          `tensor ${name} has shape ${formatShape(shape)}, but the architecture needs ${formatShape(expected)}`,
+        );
+      }
+      continue;
+    }
     unknown.push(name);
   }
   const optimizerSlots = OPTIMIZER_SLOTS[config.training.optimizer];
@@ -293,7 +303,13 @@ export function impliedWeightBytes(layout: TensorLayout): number {
   const stateFloats = names.some((name) => name.startsWith('state/'))
     ? 2 * config.training.batchSize * config.model.layers.reduce((a, b) => a + b, 0)
     : 0;
-  return 4 * ((1 + slotCount) * parameterCount(config.model, vocabulary.length) + stateFloats);
+  const lossFloats = shapes.has(LOSS_TENSOR)
+    ? config.training.unrollings * config.training.batchSize
+    : 0;
+  return (
+    4 *
+    ((1 + slotCount) * parameterCount(config.model, vocabulary.length) + stateFloats + lossFloats)
+  );
 }
 
 /**

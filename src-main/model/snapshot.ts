@@ -34,6 +34,9 @@ export interface CursorState {
  * The engine converts snapshots to and from its tensors in one place,
  * engine/snapshot-tensors.ts.
  */
+/** The stored name of the summary interval's loss accumulator, [unrollings · batch]. */
+export const LOSS_TENSOR = 'loss/interval';
+
 export interface TrainingSnapshot {
   config: RunConfig;
   vocabulary: string[];
