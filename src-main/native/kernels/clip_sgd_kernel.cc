@@ -4,7 +4,7 @@
 //   step = k / √max(total, floor) when floor > 0, else step = k;
 //   updated_i = p_i − step · g_i.
 // With k = lr·clip/√2 and floor = (clip·rows)²/2 this is SGD on the mean gradient clipped
-// to global norm `clip` (src-main/engine/optimizer.ts, sgdScalars); with floor ≤ 0,
+// to global norm `clip` (src-main/engine/handles.ts, sgdScalars); with floor ≤ 0,
 // k = lr/rows. Inputs: params (N), grads (N), floor and k (scalars); outputs: the N
 // updated params.
 #include <math.h>
