@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { userMessage } from '../errors';
 
 export interface DoctorReport {
@@ -49,7 +49,10 @@ export async function doctorReport(): Promise<DoctorReport> {
     problems,
   };
   try {
-    const installer = require('../native/installer/libtensorflow.cjs') as {
+    // From the project root, two levels up from src-main/cli/ and from the built out/node/.
+    const installer = require(
+      fileURLToPath(new URL('../../src-main/native/installer/libtensorflow.cjs', import.meta.url)),
+    ) as {
       libraryOrigin: () => Record<string, unknown> | null;
     };
     report.libraryOrigin = installer.libraryOrigin();
