@@ -96,6 +96,18 @@ describe('commands that need no TensorFlow never load it', () => {
     expect(loadedTensorFlow(run)).toBe(false);
   });
 
+  it('doctor --quick, which still finds the installer record from out/node', async () => {
+    const run = await cli(['doctor', '--quick', '--json']);
+    const report = JSON.parse(run.stdout) as { backend: string | null; problems: string[] };
+    expect(report.backend).toBeNull();
+    expect(
+      report.problems.filter((problem) => problem.startsWith('library origin unknown')),
+    ).toEqual([]);
+    expect(run.code).toBe(report.problems.length === 0 ? 0 : 1);
+    expect(loadedTensorFlow(run)).toBe(false);
+    expectCompiledOnly(run);
+  });
+
   it('a model file that does not exist', async () => {
     const run = await cli(['generate', 'missing.lstm']);
     expect(run.code).toBe(1);
