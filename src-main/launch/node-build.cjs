@@ -141,7 +141,7 @@ const runBuilt = function (name) {
   return import(pathToFileURL(path.join(OUT, `${name}.js`)).href);
 };
 
-module.exports = { ENTRIES, OUT, build, ensureBuilt, runBuilt, staleReason };
+module.exports = { ENTRIES, OUT, build, ensureBuilt, newestSource, runBuilt, staleReason };
 
 // `node src-main/launch/node-build.cjs` (the root postinstall): build now.
 if (require.main === module) {

@@ -4,8 +4,8 @@
  * line, the engine's ready message). Each figure is the median of several cold runs (a new
  * process each time; the operating system's file cache is warm, as it is for a user's
  * second run), with the load average beside it: on a shared machine the load says how far
- * to trust a figure. Baselines measured in the same run: a bare `node -e 0`, and tfjs-node's
- * own load (`require('@tensorflow/tfjs-node')` alone).
+ * to trust a figure. Baselines measured in the same run: a bare `node -e 0`, tfjs-node's own
+ * load (`require('@tensorflow/tfjs-node')` alone) and `--help` through tsx, as it ran before.
  *
  * Everything runs the compiled entries in out/node, built first when missing or stale.
  */
@@ -125,6 +125,16 @@ async function run(context: BenchContext): Promise<void> {
         target: '',
         measure: () =>
           timeUntil(() => node(['-e', "require('@tensorflow/tfjs-node')"], ROOT), exitsCleanly),
+      },
+      {
+        label: 'baseline: `--help` through tsx, as the CLI ran before it was compiled',
+        target: '',
+        measure: () =>
+          timeUntil(
+            () =>
+              node(['--import', 'tsx', path.join(ROOT, 'src-main/cli/index.ts'), '--help'], ROOT),
+            exitsCleanly,
+          ),
       },
       {
         label: '`lstm-studio --help`',
