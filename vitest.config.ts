@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          // The CLI and browser-mode tests spawn the compiled entries in out/node.
+          globalSetup: ['test/helpers/node-build.ts'],
           exclude: ['test/renderer/**', 'test/e2e/**', '**/node_modules/**'],
         },
       },

@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// `lstm-studio` on the PATH (npx lstm-studio …). The CLI is TypeScript run through tsx,
-// so a fresh `npm install` needs no build step before the CLI works.
+// `lstm-studio` on the PATH (`npm link`, or npx lstm-studio …). Runs the compiled CLI in
+// out/node/cli.js, which `npm install` builds; when it is missing or older than the
+// sources it is built once first, with one line on stderr saying so.
 'use strict';
-const path = require('node:path');
-const { pathToFileURL } = require('node:url');
+const { runBuilt } = require('../launch/node-build.cjs');
 
-import('tsx')
-  .then(() => import(pathToFileURL(path.join(__dirname, 'index.ts')).href))
-  .catch((error) => {
-    console.error(`lstm-studio: ${error && error.message ? error.message.split('\n')[0] : error}`);
-    process.exit(1);
-  });
+// Stack traces (--debug only) point into the TypeScript sources through the source maps.
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+runBuilt('cli');

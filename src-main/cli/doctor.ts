@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { userMessage } from '../errors';
 
 export interface DoctorReport {
@@ -30,8 +30,12 @@ export interface DoctorReport {
 
 const require = createRequire(import.meta.url);
 
-/** Gathers the report; problems are collected, not thrown, so doctor always prints. */
-export async function doctorReport(): Promise<DoctorReport> {
+/**
+ * Gathers the report; problems are collected, not thrown, so doctor always prints. With
+ * `quick`, only what needs no TensorFlow: the machine, the library's origin and the thread
+ * variables the user set (the backend, version and kernels stay unknown).
+ */
+export async function doctorReport(options: { quick?: boolean } = {}): Promise<DoctorReport> {
   const problems: string[] = [];
   const cpus = os.cpus();
   const report: DoctorReport = {
@@ -49,7 +53,10 @@ export async function doctorReport(): Promise<DoctorReport> {
     problems,
   };
   try {
-    const installer = require('../native/installer/libtensorflow.cjs') as {
+    // From the project root, two levels up from src-main/cli/ and from the built out/node/.
+    const installer = require(
+      fileURLToPath(new URL('../../src-main/native/installer/libtensorflow.cjs', import.meta.url)),
+    ) as {
       libraryOrigin: () => Record<string, unknown> | null;
     };
     report.libraryOrigin = installer.libraryOrigin();
@@ -64,6 +71,12 @@ export async function doctorReport(): Promise<DoctorReport> {
     intraOp: process.env.TF_NUM_INTRAOP_THREADS,
     interOp: process.env.TF_NUM_INTEROP_THREADS,
   };
+  if (options.quick) {
+    const set = (value: string | undefined): string =>
+      value === undefined ? 'not checked (--quick)' : `${value} (from the environment)`;
+    report.threads = { intraOp: set(userThreads.intraOp), interOp: set(userThreads.interOp) };
+    return report;
+  }
   let engine: typeof import('../engine') | null = null;
   try {
     // The engine first: it sets the thread defaults TensorFlow reads when it loads.
@@ -140,8 +153,10 @@ export function formatDoctorReport(report: DoctorReport): string {
 }
 
 /** Prints the report (or JSON); exit code 1 when something is wrong. */
-export async function runDoctor(options: { json?: boolean } = {}): Promise<number> {
-  const report = await doctorReport();
+export async function runDoctor(
+  options: { json?: boolean; quick?: boolean } = {},
+): Promise<number> {
+  const report = await doctorReport(options);
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatDoctorReport(report));
   return report.problems.length === 0 ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { userMessage } from '../errors';
 import { commands } from './commands';
+import { reportLoadTimes } from './engine-loader';
 
 export function buildProgram(): Command {
   const program = new Command('lstm-studio')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
+  reportLoadTimes(debug);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,7 +1,7 @@
 /**
  * Starts the engine as a Node child process (child_process.fork), for browser mode and
- * tests. The TypeScript entry runs through tsx, so no build is needed; a built JavaScript
- * entry (out/main/engine.js) runs as is.
+ * tests. Built (out/node/), this module forks the built engine beside it (engine.js); run
+ * from the TypeScript sources (tests, development) it forks process-entry.ts through tsx.
  */
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -17,8 +17,12 @@ export interface NodeLauncherOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The TypeScript entry of the engine process, next to this module's sources. */
-export const ENGINE_ENTRY = fileURLToPath(new URL('../engine/process-entry.ts', import.meta.url));
+/** The engine process's entry: the built one beside a built host, else the TypeScript source. */
+export const ENGINE_ENTRY = fileURLToPath(
+  import.meta.url.endsWith('.ts')
+    ? new URL('../engine/process-entry.ts', import.meta.url)
+    : new URL('./engine.js', import.meta.url),
+);
 
 /** A launcher that forks a fresh engine process each time it is called. */
 export function nodeEngineLauncher(options: NodeLauncherOptions): EngineLauncher {

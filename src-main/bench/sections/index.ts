@@ -7,6 +7,14 @@ import { corpus } from './corpus';
 import { generation } from './generation';
 import { quality } from './quality';
 import { speed } from './speed';
+import { startup } from './startup';
 import { twoBy256 } from './two-by-256';
 
-export const SECTIONS: readonly BenchSection[] = [speed, twoBy256, generation, corpus, quality];
+export const SECTIONS: readonly BenchSection[] = [
+  speed,
+  twoBy256,
+  generation,
+  corpus,
+  quality,
+  startup,
+];

@@ -7,7 +7,8 @@ export function register(program: Command): void {
     .command('doctor')
     .description('Show the TensorFlow backend, its version and origin, fused kernels and threads.')
     .option('--json', 'print the report as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .option('--quick', 'only what needs no TensorFlow: machine, library origin, thread settings')
+    .action(async (options: { json?: boolean; quick?: boolean }) => {
       const { runDoctor } = await import('../doctor');
       process.exitCode = await runDoctor(options);
     });

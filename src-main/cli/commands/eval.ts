@@ -7,13 +7,15 @@
  */
 import type { Command } from 'commander';
 import { CorpusError } from '../../errors';
+import { engineFor } from '../engine-loader';
 
 interface EvalOptions {
   json?: boolean;
 }
 
 async function evaluate(modelPath: string, textPath: string, options: EvalOptions): Promise<void> {
-  // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
+  // TensorFlow starts loading now, while the model and the text are read.
+  const engine = engineFor([modelPath, textPath]);
   const { loadCorpus, Vocabulary } = await import('../../corpus');
   const { loadModel } = await import('../../model');
 
@@ -64,8 +66,7 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
     );
   }
 
-  // TensorFlow loads only now, so a bad model or text fails fast and without its start-up logging.
-  const { Generator } = await import('../../engine');
+  const { Generator } = await engine();
   const generator = Generator.fromSnapshot(snapshot);
   try {
     const result = generator.evaluate(ids.subarray(0, length));

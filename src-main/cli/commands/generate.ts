@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { GenerateOptions } from '../../protocol/types';
+import { engineFor } from '../engine-loader';
 import { integerOption, numberOption, positiveNumberOption } from '../parse-options';
 
 interface GenerateCliOptions {
@@ -30,10 +31,11 @@ export function generateOptions(options: GenerateCliOptions): GenerateOptions {
 
 async function generate(modelPath: string, options: GenerateCliOptions): Promise<void> {
   const generation = generateOptions(options);
+  // TensorFlow starts loading now, while the model file is read and checked.
+  const engine = engineFor([modelPath]);
   const { loadModel } = await import('../../model');
   const snapshot = await loadModel(modelPath);
-  // TensorFlow loads only once the model file has been read and checked.
-  const { Generator } = await import('../../engine');
+  const { Generator } = await engine();
   const generator = Generator.fromSnapshot(snapshot);
   // Stop cleanly on Ctrl-C: what was generated so far is already on stdout.
   const controller = new AbortController();

@@ -3,6 +3,7 @@
  * after the prime (from a zero state), aligned by id with the vocabulary.
  */
 import type { Command } from 'commander';
+import { engineFor } from '../engine-loader';
 import { integerOption } from '../parse-options';
 
 interface PredictOptions {
@@ -13,10 +14,11 @@ interface PredictOptions {
 
 async function predict(modelPath: string, options: PredictOptions): Promise<void> {
   const top = integerOption('--top', options.top, 1)!;
+  // TensorFlow starts loading now, while the model file is read and checked.
+  const engine = engineFor([modelPath]);
   const { loadModel } = await import('../../model');
   const snapshot = await loadModel(modelPath);
-  // TensorFlow loads only once the model file has been read and checked.
-  const { Generator } = await import('../../engine');
+  const { Generator } = await engine();
   const generator = Generator.fromSnapshot(snapshot);
   try {
     const { probabilities, unknownInPrime } = generator.predict(options.prime);

@@ -21,6 +21,7 @@ import type { EngineEvent, EventOf } from '../../protocol/messages';
 import { resumeRule, type ResumeSetting } from '../../protocol/run-config/resume-rule';
 import type { Normalisation, OptimizerName, RunConfig } from '../../protocol/types';
 import { PRESET_IDS, findPreset } from '../../protocol/run-config';
+import { engineFor } from '../engine-loader';
 import { choiceOption, integerOption, positiveNumberOption } from '../parse-options';
 import { ProgressBar } from '../progress-bar';
 
@@ -167,6 +168,11 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     );
   }
 
+  // The options are checked: TensorFlow starts loading now, while the corpus and model are read.
+  const engineLoading = engineFor(
+    [corpusArgument, options.resume].filter((file): file is string => Boolean(file)),
+  );
+
   const json = Boolean(options.json);
   const emit = (object: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify(object)}\n`);
@@ -174,7 +180,7 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   let bar: ProgressBar | null = null;
   const say: Say = (line) => (bar ? bar.log(line) : process.stdout.write(`${line}\n`));
 
-  // Loaded lazily so `--help` and usage errors never pay for starting TensorFlow.
+  // The service itself loads no TensorFlow: engineFor above does, alongside the reading below.
   const [{ EngineService }, { DEFAULT_CORPUS_OPTIONS }] = await Promise.all([
     import('../../engine/service'),
     import('../../corpus'),
@@ -288,6 +294,7 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
     }
   };
 
+  await engineLoading();
   const started = await service.dispatch('training:start', { config, resume: model !== null });
   if (!json) {
     bar = process.stdout.isTTY
