@@ -3,7 +3,7 @@
  * ("3 × 512", "adam", "cosine to 0.0001"), and which of them differ between runs. Labels
  * are the form's own (FIELD_BOUNDS), so a field reads the same in the form and here.
  */
-import { FIELD_BOUNDS, type FieldPath } from '../../src-main/engine/presets';
+import { FIELD_BOUNDS, type FieldPath } from '../../src-main/protocol/run-config';
 import type { RunConfig, Schedule } from '../../src-main/protocol/types';
 import { formatInteger, formatNumber } from './format';
 

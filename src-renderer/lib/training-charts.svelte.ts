@@ -17,7 +17,7 @@ import {
 import type { Point } from './context';
 import { downloadText } from './download';
 import { safeFileName, stripExtension } from './format';
-import type { TrainingMonitor } from './training-state.svelte';
+import type { TrainingMonitor } from './training-monitor.svelte';
 
 export interface ChartLine {
   label: string;

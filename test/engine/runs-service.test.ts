@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../../src-main/engine/service';
-import type { CommandName, EngineEvent } from '../../src-main/protocol/messages';
-import type { RunInfo } from '../../src-main/protocol/types';
+import type { CommandName, EngineEvent, ReplyOf } from '../../src-main/protocol/messages';
 import { seedConfig, wordText } from './synthetic-corpus';
 
 let dir: string;
@@ -55,8 +54,8 @@ async function trainToEnd(steps: number): Promise<string> {
   return runId;
 }
 
-async function list(): Promise<{ runs: RunInfo[]; totalBytes: number }> {
-  return (await ask('runs:list', {})) as { runs: RunInfo[]; totalBytes: number };
+async function list(): Promise<ReplyOf<'runs:list'>> {
+  return (await ask('runs:list', {})) as ReplyOf<'runs:list'>;
 }
 
 describe('runs:* commands', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defaultRunConfig } from '../../src-main/engine/presets';
+import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { elapsedSeconds, runMetrics } from '../../src-main/protocol/metrics';
 import {
   curvesOfSeries,
