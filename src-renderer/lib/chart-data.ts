@@ -79,7 +79,7 @@ export function formatSecondsTick(seconds: number): string {
 /**
  * Labels for a log axis's ticks: only those at 1, 2 and 5 times a power of ten, so labels
  * never crowd — unless that leaves fewer than two (an axis within one decade, perplexity
- * from 1.2 to 1.9, say), when every other tick is labelled instead.
+ * from 1 to 1.9, say), when ticks are labelled at least a fifth of the axis apart.
  */
 export function logTickLabels(values: readonly number[]): string[] {
   const isRound = (value: number) => {
@@ -88,7 +88,14 @@ export function logTickLabels(values: readonly number[]): string[] {
   };
   const round = values.map((value) => (isRound(value) ? formatTick(value) : ''));
   if (round.filter(Boolean).length >= 2) return round;
-  return values.map((value, index) => (index % 2 === 0 ? formatTick(value) : ''));
+  const logs = values.map((value) => Math.log10(value));
+  const gap = (Math.max(...logs) - Math.min(...logs)) / 5;
+  let last = Number.NEGATIVE_INFINITY;
+  return values.map((value, index) => {
+    if (logs[index]! - last < gap - 1e-12) return '';
+    last = logs[index]!;
+    return formatTick(value);
+  });
 }
 
 /**

@@ -173,7 +173,18 @@ describe('runs in the browser', () => {
     await expect.poll(() => runItems(page).count(), { timeout: 30_000 }).toBe(2);
     const newest = (await runItems(page).first().locator('.name').textContent()) ?? '';
 
+    // Open the newest run: its model, charts and samples come back.
+    await page.getByRole('button', { name: `Open ${newest}`, exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('tab', { name: 'Models' }).getAttribute('aria-selected'))
+      .toBe('true');
+    await expect
+      .poll(() => page.getByText('200 steps on runs-corpus.txt').count(), { timeout: 30_000 })
+      .toBe(1);
+    await expect.poll(() => page.getByLabel('Loss chart').textContent()).toMatch(/at step 200$/);
+
     // Generate from the newest run's last checkpoint.
+    await showTab(page, 'Runs');
     await page.getByRole('button', { name: `Generate from step 200 of ${newest}` }).click();
     await expect
       .poll(() => page.getByRole('tab', { name: 'Generator' }).getAttribute('aria-selected'))

@@ -89,8 +89,19 @@ describe('axes and ticks', () => {
       '100',
       '2e-4',
     ]);
-    // Within one decade the 1-2-5 rule would leave one label: every other tick instead.
-    expect(logTickLabels([1, 1.2, 1.4, 1.6, 1.8])).toEqual(['1', '', '1.4', '', '1.8']);
+    // Within one decade the 1-2-5 rule would leave one label: ticks a fifth of the axis apart.
+    expect(logTickLabels([1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9])).toEqual([
+      '1',
+      '',
+      '1.2',
+      '',
+      '1.4',
+      '',
+      '1.6',
+      '',
+      '',
+      '1.9',
+    ]);
   });
 
   test('training time: the sum of each interval’s steps over its rate, interpolated between points', () => {
