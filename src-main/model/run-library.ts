@@ -323,6 +323,11 @@ export class RunLibrary {
       runs.push(info);
       totalBytes += info.bytes;
     }
+    // Summaries of runs deleted by other means go with them.
+    const listed = new Set(runs.map((run) => this.folderOf(run.runId)));
+    for (const file of this.summaries.keys()) {
+      if (!listed.has(path.dirname(file))) this.summaries.delete(file);
+    }
     return { runs, totalBytes };
   }
 

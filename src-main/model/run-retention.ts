@@ -16,7 +16,9 @@
  *   all runs fit; a run's newest checkpoint and its best are never removed by it (delete
  *   the run for that), and what is still over is reported.
  * Interrupted runs keep their newest checkpoint, so crash recovery still finds it. The
- * running run is left to its own CheckpointManager.
+ * running run is left to its own CheckpointManager, and so is a run without `endedAt` whose
+ * folder changed in the last ACTIVE_MS: another engine on the same data folder may be
+ * training it (and its `*.tmp` may be a checkpoint being written).
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -26,6 +28,8 @@ import { atomicWrite } from './atomic';
 import { boundedNames, folderBytes, RunLibrary, type FoundCheckpoint } from './run-library';
 
 export const RETENTION_FILE = 'retention.json';
+/** An un-ended run whose folder changed this recently may be training elsewhere: not pruned. */
+export const ACTIVE_MS = 10 * 60 * 1000;
 /** What ended runs keep when nothing was chosen: what a running run keeps by default. */
 export const DEFAULT_RETENTION: RetentionPolicy = { keepLast: 3, maxTotalBytes: null };
 
@@ -133,6 +137,17 @@ async function pruneRun(
   return checkpoints;
 }
 
+/** True for a run without `endedAt` whose folder changed within ACTIVE_MS. */
+async function maybeActive(library: RunLibrary, runId: string, folder: string): Promise<boolean> {
+  if ((await library.readRecord(runId))?.endedAt) return false;
+  const since = Date.now() - ACTIVE_MS;
+  for (const name of await boundedNames(folder)) {
+    const stats = await fsp.lstat(path.join(folder, name)).catch(() => null);
+    if (stats && stats.mtimeMs > since) return true;
+  }
+  return false;
+}
+
 /** Applies `policy` to every run not in `running`; see the file's header for the rules. */
 export async function applyRetention(
   library: RunLibrary,
@@ -147,7 +162,7 @@ export async function applyRetention(
   const removable: FoundCheckpoint[] = [];
   for (const runId of [...ids].reverse()) {
     const folder = library.folderOf(runId);
-    if (!running.has(runId)) {
+    if (!running.has(runId) && !(await maybeActive(library, runId, folder))) {
       const left = await pruneRun(library, folder, keepLast, tally);
       // Never the newest (what a resume or a recovery takes) nor the best.
       removable.push(

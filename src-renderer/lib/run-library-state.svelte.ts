@@ -12,7 +12,8 @@ import type {
 } from '../../src-main/protocol/types';
 import { shortConfig } from './config-diff';
 import type { StudioContext } from './context';
-import { formatBytes, formatInteger, safeFileName, stripExtension } from './format';
+import { formatBytes, formatInteger, stripExtension } from './format';
+import { suggestedModelName } from './models-state.svelte';
 
 /**
  * "tiny.txt · 2×128 adam · 1 Jan, 14:05:09": a run's name until the user gives it one (to
@@ -36,8 +37,8 @@ export function runName(run: RunInfo): string {
 
 /** "tiny-step300.lstm" for a checkpoint copy, "tiny-best-step200.lstm" for a best one. */
 export function checkpointCopyName(run: RunInfo, checkpoint: RunCheckpoint): string {
-  const base = safeFileName(stripExtension(run.name ?? run.corpus.name));
-  return `${base}-${checkpoint.best ? 'best-' : ''}step${checkpoint.step}.lstm`;
+  const base = stripExtension(run.name ?? run.corpus.name);
+  return suggestedModelName(checkpoint.best ? `${base}-best` : base, checkpoint.step);
 }
 
 const STATUS_TEXT: Record<RunInfo['status'], string> = {

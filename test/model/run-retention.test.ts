@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFileName, saveModel } from '../../src-main/model';
 import { RunLibrary } from '../../src-main/model/run-library';
 import {
+  ACTIVE_MS,
   applyRetention,
   DEFAULT_RETENTION,
   readRetention,
@@ -131,6 +132,22 @@ describe('applyRetention', () => {
       await applyRetention(library, new Set([RUN_A]), { keepLast: 1, maxTotalBytes: 1024 * 1024 }),
     ).toMatchObject({ removedFiles: 0, freedBytes: 0 });
     expect(await names(a)).toEqual(before);
+  });
+
+  it('leaves an un-ended run alone while its folder is changing (another engine may train it)', async () => {
+    const library = await freshLibrary();
+    const a = await run(library, RUN_A, [100, 200, 300], 300);
+    await library.updateRecord(RUN_A, ({ endedAt: _ended, ...rest }) => rest);
+    await fsp.writeFile(path.join(a, 'step-000400.lstm.a1b2c3.tmp'), 'being written');
+    const before = await names(a);
+    const policy = { keepLast: 1, maxTotalBytes: null };
+    expect(await applyRetention(library, new Set(), policy)).toMatchObject({ removedFiles: 0 });
+    expect(await names(a)).toEqual(before);
+    // Quiet for longer than ACTIVE_MS: it is an interrupted run, pruned like the others.
+    const old = new Date(Date.now() - ACTIVE_MS - 60_000);
+    for (const name of before) await fsp.utimes(path.join(a, name), old, old);
+    expect(await applyRetention(library, new Set(), policy)).toMatchObject({ removedFiles: 4 });
+    expect(await names(a)).toEqual(['best.lstm', 'run.json']);
   });
 
   it('fits a size ceiling by removing the oldest runs’ older checkpoints first', async () => {
