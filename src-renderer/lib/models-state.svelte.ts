@@ -80,11 +80,15 @@ export class ModelsState {
     return true;
   }
 
-  /** Opens one of a run's checkpoints (from the run library) as the open model. */
-  async openRunCheckpoint(runId: string, file: string): Promise<boolean> {
+  /**
+   * Opens one of a run's checkpoints (from the run library) as the open model, shown as
+   * `name` (a checkpoint's file name, "best" or "step-000300", says little).
+   */
+  async openRunCheckpoint(runId: string, file: string, name: string): Promise<boolean> {
     let opened = false;
     await this.run('Opening the checkpoint', async () => {
-      this.opened(await this.context.api.runsOpenCheckpoint({ runId, file }), 'run');
+      const summary = await this.context.api.runsOpenCheckpoint({ runId, file });
+      this.opened({ ...summary, name }, 'run');
       opened = true;
     });
     return opened;
@@ -107,7 +111,8 @@ export class ModelsState {
 
   private opened(summary: ModelSummary, from: 'file' | 'run'): void {
     this.current = summary;
-    this.savedPath = summary.path;
+    // A run's checkpoint was not saved by the user: nothing to say "Saved as" about.
+    this.savedPath = from === 'file' ? summary.path : null;
     this.downloadUrl = null;
     this.onOpened(summary, from);
   }

@@ -9,11 +9,12 @@ import { CompareState } from './compare-state.svelte';
 import type { StudioContext } from './context';
 import { CorpusState } from './corpus-state.svelte';
 import { readableMessage } from './errors';
+import { formatInteger } from './format';
 import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
 import { ResumeState } from './resume-state.svelte';
-import { RunLibraryState } from './run-library-state.svelte';
+import { RunLibraryState, runName } from './run-library-state.svelte';
 import { TrainingMonitor } from './training-monitor.svelte';
 
 export interface Alert {
@@ -178,7 +179,13 @@ export class Studio {
 
   /** Opens a run's checkpoint from the library as the open model. */
   async openRunCheckpoint(runId: string, file: string): Promise<boolean> {
-    return this.models.openRunCheckpoint(runId, file);
+    const run = this.library.run(runId);
+    const checkpoint = run?.checkpoints.find((c) => c.file === file);
+    const name =
+      run && checkpoint
+        ? `${runName(run)}, step ${formatInteger(checkpoint.step)}${checkpoint.best ? ' (best)' : ''}`
+        : file;
+    return this.models.openRunCheckpoint(runId, file, name);
   }
 
   async saveModel(): Promise<void> {

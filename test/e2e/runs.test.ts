@@ -2,8 +2,8 @@
  * The run library, Compare runs, the charts and resuming a finished model, in real
  * Chromium against a browser-mode server of this file's own (so it can be restarted): the
  * runs and their names are there after a page reload and after the server restarts; a
- * checkpoint generates, saves (as a download) and resumes on the corpus its run recorded;
- * a run is deleted; the charts zoom with chartjs-plugin-zoom and export their metrics.
+ * checkpoint generates, saves (as a download) and resumes — asking for its corpus, which
+ * browser mode's upload went away with the old server; a run is deleted; the charts zoom with chartjs-plugin-zoom and export their metrics.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -212,17 +212,30 @@ describe('runs in the browser', () => {
     await download.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 2).toString('latin1')).toBe('PK');
 
-    // Resume it: this engine has no corpus open, the run record reopens it.
+    // Resume it. Browser mode deleted its uploads when it stopped, so the corpus the run
+    // recorded is gone: the library says so, and the resume asks for the corpus by name.
+    expect(await runItems(page).first().locator('.details').textContent()).toContain(
+      'its corpus file is gone',
+    );
     await page.getByRole('button', { name: `Resume from step 200 of ${newest}` }).click();
     const form = page.getByRole('form', { name: 'Resume training' });
     await form.waitFor({ timeout: 30_000 });
     await expect
       .poll(() => form.locator('.summary').textContent())
       .toMatch(
-        /Train 100 more steps, to step 300\.\s+On runs-corpus\.txt, the corpus it was trained on, reopened from its run record\./,
+        /Train 100 more steps, to step 300\.\s+It needs runs-corpus\.txt, the corpus it was trained on: open that corpus to resume\./,
       );
-    // The steps field has the cursor.
+    // The steps field has the cursor; training waits for the corpus.
     expect(await form.locator('input:focus').inputValue()).toBe('100');
+    expect(await form.getByRole('button', { name: 'Train to step 300' }).isDisabled()).toBe(true);
+    await screenshot(page, 'e2e-runs-4-resume-needs-corpus');
+    const chooser = page.waitForEvent('filechooser');
+    await form.getByRole('button', { name: 'Open runs-corpus.txt…' }).click();
+    await (await chooser).setFiles(corpusFile());
+    // The same text: the plan now trains on it.
+    await expect
+      .poll(() => form.locator('.summary').textContent(), { timeout: 30_000 })
+      .toMatch(/On runs-corpus\.txt, the corpus it was trained on\.$/);
     await form.getByRole('spinbutton').fill('50');
     await screenshot(page, 'e2e-runs-4-resume');
     await form.getByRole('button', { name: 'Train to step 250' }).click();
@@ -231,8 +244,6 @@ describe('runs in the browser', () => {
       .filter({ hasText: /^Finished$/ })
       .waitFor({ timeout: 90_000 });
     await expect.poll(() => page.getByText('Step 250 / 250', { exact: false }).count()).toBe(1);
-    // The corpus came back with it.
-    await expect.poll(() => page.getByText('runs-corpus.txt').count()).toBeGreaterThan(0);
 
     // The resumed run is a run of its own; delete the oldest.
     await showTab(page, 'Runs');

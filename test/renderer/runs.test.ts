@@ -221,6 +221,8 @@ describe('resuming a model', () => {
       { runId: '20250101-120000-aaaaa1', file: 'best.lstm' },
     ]);
     expect(studio.models.current?.step).toBe(200);
+    expect(studio.models.current?.name).toMatch(/^hello\.txt · 1×64 sgd · .+, step 200 \(best\)$/);
+    expect(studio.models.savedPath).toBeNull();
     expect(studio.training.lossSeries.map((p) => p.x)).toEqual([100, 200]);
     // A checkpoint is a run already: it does not join the comparison a second time.
     expect(studio.compare.entries).toHaveLength(1);
