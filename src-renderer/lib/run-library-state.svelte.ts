@@ -45,6 +45,7 @@ const STATUS_TEXT: Record<RunInfo['status'], string> = {
   running: 'training',
   finished: 'finished',
   stopped: 'stopped',
+  diverged: 'diverged (stopped at its last good checkpoint)',
   interrupted: 'interrupted',
 };
 

@@ -161,6 +161,9 @@ describe('the run library', () => {
     expect(runStatusText({ ...run, status: 'interrupted', step: 1200 })).toBe(
       'interrupted at step 1,200',
     );
+    expect(runStatusText({ ...run, status: 'diverged', step: 120 })).toBe(
+      'diverged (stopped at its last good checkpoint) · step 120 of 300',
+    );
     expect(
       checkpointCopyName(run, { file: 'step-000100.lstm', step: 100, best: false, bytes: 1 }),
     ).toBe('hello-step100.lstm');
