@@ -31,14 +31,8 @@ import type { CorpusReport, RunConfig, RunEnd, TrainingState } from '../protocol
 import type { Corpus } from '../corpus';
 import type { Generator, RunResult, TrainingSession } from './index';
 import type { TrainingSnapshot } from '../model/snapshot';
-import {
-  newRunId,
-  readRunRecord,
-  unfinishedCheckpoint,
-  writeRunRecord,
-  type CorpusSource,
-  type RunRecord,
-} from './run-records';
+import type { CorpusSource, RunRecord } from '../model/run-library';
+import { EngineRuns } from './runs-handlers';
 
 export interface EngineServiceOptions {
   /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
@@ -81,12 +75,22 @@ export class EngineService {
   private generator: { snapshot: TrainingSnapshot; generator: Generator } | null = null;
   private readonly generations = new Map<string, AbortController>();
   private readonly handlers: Handlers;
+  private readonly runs: EngineRuns;
 
   constructor(options: EngineServiceOptions) {
     this.dataDir = options.dataDir;
     this.emit = options.emit;
     this.runDir = options.runDir ?? ((runId) => path.join(this.dataDir, 'runs', runId));
     this.rememberModels = options.rememberModels ?? true;
+    this.runs = new EngineRuns(this.dataDir, {
+      running: () => new Set(this.run ? [this.run.runId] : []),
+      openModel: (file) => this.openModel(file, false),
+      remember: (file) => this.remember(file),
+      model: () =>
+        this.run || !this.model
+          ? null
+          : { snapshot: this.model, path: this.modelPath, corpus: this.corpusReport },
+    });
     this.handlers = {
       'engine:info': async () => (await import('./index')).engineInfo(),
       'corpus:open': (request) =>
@@ -141,9 +145,7 @@ export class EngineService {
         return { files: await exportTfjs(this.currentSnapshot(), dir.path) };
       },
       'model:recent': async () => ({ models: await (await this.modelStore()).recent() }),
-      'model:recoverable': async () => ({
-        checkpoint: await unfinishedCheckpoint(path.join(this.dataDir, 'runs'), this.run?.runId),
-      }),
+      ...this.runs.handlers(),
     };
   }
 
@@ -254,11 +256,12 @@ export class EngineService {
     const problems = validateRunConfig(config, { chars: report.chars });
     if (problems.length > 0) throw new UsageError('training/bad-config', problems[0]);
 
-    const [{ TrainingSession }, { CheckpointManager }] = await Promise.all([
+    const [{ TrainingSession }, { CheckpointManager }, records] = await Promise.all([
       import('./index'),
       import('../model'),
+      import('../model/run-library'),
     ]);
-    const runId = newRunId();
+    const runId = records.newRunId();
     const dir = this.runDir(runId);
     let checkpoints: InstanceType<typeof CheckpointManager> | null = null;
     // The session applies the resume rule and compares the vocabularies: a refusal throws
@@ -274,10 +277,12 @@ export class EngineService {
       startedAt: new Date().toISOString(),
       corpus: { name: report.name, fingerprint: report.fingerprint },
       source: this.corpusSource,
+      // As the session runs it (after the resume rule), for the run library and comparisons.
+      config: session.config,
     };
     try {
       await mkdir(dir, { recursive: true });
-      await writeRunRecord(dir, record);
+      await records.writeRunRecord(dir, record);
       checkpoints = new CheckpointManager(dir, { keep: session.config.training.keepCheckpoints });
       // A folder that cannot take a checkpoint fails the start, not the first checkpoint.
       await checkpoints.prepare();
@@ -297,10 +302,7 @@ export class EngineService {
       ),
     ];
     const active: ActiveRun = { runId, dir, session, unsubscribe, done: Promise.resolve() };
-    const ended = (end: RunEnd) =>
-      writeRunRecord(dir, { ...record, endedAt: new Date().toISOString(), end }).catch(
-        () => undefined,
-      );
+    const ended = (end: RunEnd) => this.runs.ended(dir, end, record);
     // The run starts after this reply is on its way, so its first events follow it.
     const running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => session.run());
     active.done = running.then(
@@ -373,8 +375,9 @@ export class EngineService {
 
   /** A checkpoint opened for a resume brings its corpus back, when its run folder recorded one. */
   private async reopenCorpusOf(modelPath: string): Promise<void> {
-    const record = await readRunRecord(path.dirname(modelPath));
-    if (record?.source) await this.openCorpus(record.source).catch(() => undefined);
+    const { corpusSourceFor } = await import('../model/run-library');
+    const found = await corpusSourceFor(modelPath);
+    if (found?.available) await this.openCorpus(found.source).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------------------------
@@ -411,7 +414,8 @@ export class EngineService {
     return { path: target, summary: await readModelSummary(target) };
   }
 
-  private async openModel(file: string): Promise<ReplyOf<'model:open'>> {
+  /** Opens a model file as the current model; `remember` adds it to the recent models. */
+  private async openModel(file: string, remember = true): Promise<ReplyOf<'model:open'>> {
     if (this.run) throw new UsageError('engine/busy', 'stop training before opening a model');
     const { loadModel, readModelSummary } = await import('../model');
     const target = path.resolve(file);
@@ -419,7 +423,7 @@ export class EngineService {
     this.dropGenerator();
     this.model = snapshot;
     this.modelPath = target;
-    await this.remember(target);
+    if (remember) await this.remember(target);
     return readModelSummary(target);
   }
 

@@ -16,7 +16,7 @@ import { assertWritableFolder, atomicWrite, toSaveError, type AtomicWriteOptions
 import { loadModel, readModelSummary, saveModel } from './model-file';
 import type { TrainingSnapshot } from './snapshot';
 
-const STEP_FILE = /^step-(\d+)\.lstm$/;
+export const STEP_FILE = /^step-(\d+)\.lstm$/;
 export const BEST_FILE = 'best.lstm';
 
 /** `step-000100.lstm`: zero-padded so a plain name sort is also the step order. */

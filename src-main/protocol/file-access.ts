@@ -51,6 +51,16 @@ const NAMED_FILES = {
   'model:export': (request) => [{ path: request.dir.path, use: 'write-folder' }],
   'model:recent': none,
   'model:recoverable': none,
+  'model:resumePlan': none,
+  // The run library's commands name runs by id and checkpoints by file name, never by path;
+  // only a checkpoint's copy is written where the user chose.
+  'runs:list': none,
+  'runs:history': none,
+  'runs:rename': none,
+  'runs:delete': none,
+  'runs:openCheckpoint': none,
+  'runs:saveCheckpoint': (request) => [{ path: request.target.path, use: 'write-model' }],
+  'runs:setRetention': none,
 } satisfies { [C in CommandName]: (request: RequestOf<C>) => NamedFile[] };
 
 /** The files a (validated) request names. */
@@ -64,7 +74,7 @@ export function filesNamedBy<C extends CommandName>(
 
 /**
  * Paths a reply hands to the page that it may name again for reading: the recent models,
- * the checkpoint crash recovery offers, a model just saved or opened.
+ * the checkpoint crash recovery offers, a model just saved or opened, a checkpoint's copy.
  */
 export function filesGivenBy<C extends CommandName>(channel: C, reply: ReplyOf<C>): string[] {
   switch (channel) {
@@ -76,6 +86,8 @@ export function filesGivenBy<C extends CommandName>(channel: C, reply: ReplyOf<C
     }
     case 'model:save':
       return [(reply as ReplyOf<'model:save'>).path];
+    case 'runs:saveCheckpoint':
+      return [(reply as ReplyOf<'runs:saveCheckpoint'>).path];
     default:
       return [];
   }

@@ -12,10 +12,15 @@ import type {
   Estimate,
   GeneratedChar,
   GenerateOptions,
+  MetricsHistory,
   ModelSummary,
   Preset,
   RecentModel,
+  ResumePlan,
+  RetentionPolicy,
+  RetentionReport,
   RunConfig,
+  RunInfo,
   SampleRecord,
   TrainingProgress,
   TrainingState,
@@ -73,6 +78,34 @@ export interface Commands {
     request: Record<string, never>;
     reply: { checkpoint: RecentModel | null };
   };
+  /** What resuming the open model will do, and on which corpus; null when no model is open. */
+  'model:resumePlan': { request: Record<string, never>; reply: { plan: ResumePlan | null } };
+  /** Every run folder, newest first, with its checkpoints and size; the retention policy. */
+  'runs:list': {
+    request: Record<string, never>;
+    reply: { runs: RunInfo[]; totalBytes: number; retention: RetentionPolicy };
+  };
+  /** A run's loss and validation history (from its newest checkpoint), for comparing runs. */
+  'runs:history': {
+    request: { runId: string };
+    reply: { runId: string; step: number; history: Omit<MetricsHistory, 'samples'> };
+  };
+  /** Names a run (stored in its folder); an empty name clears it. */
+  'runs:rename': { request: { runId: string; name: string }; reply: { name: string | null } };
+  /** Deletes a run folder and everything in it (never the running run). */
+  'runs:delete': { request: { runId: string }; reply: { freedBytes: number } };
+  /** Opens one of a run's checkpoints as the current model (to generate, save or resume). */
+  'runs:openCheckpoint': { request: { runId: string; file: string }; reply: ModelSummary };
+  /** Saves a copy of one of a run's checkpoints as a model file. */
+  'runs:saveCheckpoint': {
+    request: { runId: string; file: string; target: FileRef };
+    reply: { path: string };
+  };
+  /** Stores the retention policy and applies it to every run that is not running. */
+  'runs:setRetention': {
+    request: { retention: RetentionPolicy };
+    reply: { retention: RetentionPolicy; report: RetentionReport };
+  };
 }
 
 export type CommandName = keyof Commands;
@@ -100,6 +133,14 @@ const CHANNEL_SET = {
   'model:export': true,
   'model:recent': true,
   'model:recoverable': true,
+  'model:resumePlan': true,
+  'runs:list': true,
+  'runs:history': true,
+  'runs:rename': true,
+  'runs:delete': true,
+  'runs:openCheckpoint': true,
+  'runs:saveCheckpoint': true,
+  'runs:setRetention': true,
 } satisfies Record<CommandName, true>;
 
 /** All command channels, `domain:verb`. */

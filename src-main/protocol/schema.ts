@@ -99,6 +99,31 @@ export const generateOptionsSchema = z.strictObject({
 const fileRefSchema = z.strictObject({ path: z.string().min(1).max(4096) });
 const empty = z.strictObject({});
 
+/**
+ * A run folder's name: its UTC start time and six hex digits (`20250101-120000-a1b2c3`).
+ * Nothing else names a run, so no request can reach outside the runs folder with one.
+ */
+export const RUN_ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+export const runIdSchema = z.string().regex(RUN_ID_PATTERN, 'not a run id');
+/** A run's name as people give it: trimmed, at most 100 characters, no control characters. */
+export const runNameSchema = z
+  .string()
+  .max(1000)
+  .trim()
+  .max(100, 'a run name has at most 100 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'a run name cannot contain control characters');
+/** A checkpoint's file name inside its run folder (which names are checkpoints is run-library's rule). */
+const checkpointFileSchema = z.string().min(1).max(64);
+export const retentionPolicySchema = z.strictObject({
+  keepLast: positiveInt(1000),
+  maxTotalBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(2 ** 53)
+    .nullable(),
+});
+
 /** The request schema of every command; a command missing here fails to compile. */
 export const requestSchemas = {
   'engine:info': empty,
@@ -118,6 +143,18 @@ export const requestSchemas = {
   'model:export': z.strictObject({ dir: fileRefSchema, format: z.literal('tfjs') }),
   'model:recent': empty,
   'model:recoverable': empty,
+  'model:resumePlan': empty,
+  'runs:list': empty,
+  'runs:history': z.strictObject({ runId: runIdSchema }),
+  'runs:rename': z.strictObject({ runId: runIdSchema, name: runNameSchema }),
+  'runs:delete': z.strictObject({ runId: runIdSchema }),
+  'runs:openCheckpoint': z.strictObject({ runId: runIdSchema, file: checkpointFileSchema }),
+  'runs:saveCheckpoint': z.strictObject({
+    runId: runIdSchema,
+    file: checkpointFileSchema,
+    target: fileRefSchema,
+  }),
+  'runs:setRetention': z.strictObject({ retention: retentionPolicySchema }),
 } satisfies Record<CommandName, z.ZodType>;
 
 /** The contract's channels (the same list the preload and the browser client use). */

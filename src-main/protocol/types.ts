@@ -288,3 +288,92 @@ export interface EngineInfo {
   kernelNotice?: string;
   appVersion: string;
 }
+
+// ---------------------------------------------------------------------------------------
+// Runs: the run folders in the engine's data folder (see src-main/model/run-library.ts)
+
+/** One checkpoint file of a run folder. */
+export interface RunCheckpoint {
+  /** Its name in the run folder (`step-000300.lstm` or `best.lstm`); never a path. */
+  file: string;
+  step: number;
+  /** best.lstm: the best validation result of the run so far. */
+  best: boolean;
+  bytes: number;
+}
+
+/**
+ * `running`: this engine is training it now; `finished`: it reached its steps; `stopped`:
+ * it ended before them; `diverged`: its loss ran away and it was stopped (its checkpoints
+ * are the last good ones); `interrupted`: the engine died during it (its last checkpoint
+ * can be resumed).
+ */
+export type RunStatus = 'running' | RunEnd | 'interrupted';
+
+/** What a run's history says at its newest checkpoint. */
+export interface RunMetrics {
+  /** The last summary's training loss (nats), or null before the first summary. */
+  finalLoss: number | null;
+  /** The last validation's bits per character, or null. */
+  finalBitsPerChar: number | null;
+  best: { step: number; bitsPerChar: number } | null;
+  /** Training time summed over the summaries (pauses excluded). */
+  trainSeconds: number;
+}
+
+export interface RunInfo {
+  /** The folder name: `YYYYMMDD-HHMMSS-xxxxxx` (UTC start time and a random suffix). */
+  runId: string;
+  /** The name the user gave it, or null (the window then names it by corpus and model). */
+  name: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  corpus: { name: string; fingerprint: string };
+  /**
+   * Whether a resume can reopen its corpus by itself: `sample` (the bundled one), `file`
+   * (the recorded file is still there), `missing` (it was moved or deleted), `unknown`.
+   */
+  corpusSource: 'sample' | 'file' | 'missing' | 'unknown';
+  /** Bytes of all files in the run folder. */
+  bytes: number;
+  /** Newest first. */
+  checkpoints: RunCheckpoint[];
+  /** The step of its newest checkpoint (0 before the first). */
+  step: number;
+  /** Its configuration (from the newest checkpoint, or as it was started). */
+  config: RunConfig | null;
+  metrics: RunMetrics;
+}
+
+/** How many checkpoints ended runs keep (the running run keeps its own `keepCheckpoints`). */
+export interface RetentionPolicy {
+  /** Checkpoints kept per run once it has ended, newest first; its best is kept besides. */
+  keepLast: number;
+  /** A ceiling on the bytes of all run folders, or null for none. */
+  maxTotalBytes: number | null;
+}
+
+/** What applying the retention policy did. */
+export interface RetentionReport {
+  removedFiles: number;
+  freedBytes: number;
+  /** Bytes still above `maxTotalBytes` once everything prunable was pruned (0 when under). */
+  overBytes: number;
+}
+
+/**
+ * What resuming the open model will do. `corpusAction`: `open` — the open corpus is the
+ * one it was trained on; `other` — another corpus is open and training will use it;
+ * `reopen` — no corpus is open and its run record reopens the right one; `needed` — no
+ * corpus is open and nothing says where its corpus is: the user must open it.
+ */
+export interface ResumePlan {
+  step: number;
+  /** The total its configuration asks for (a finished model has step ≥ totalSteps). */
+  totalSteps: number;
+  corpus: { name: string; fingerprint: string };
+  corpusAction: 'open' | 'other' | 'reopen' | 'needed';
+  /** The open corpus's name, when one is open. */
+  openCorpus: string | null;
+}

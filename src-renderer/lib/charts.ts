@@ -1,6 +1,8 @@
 /**
- * Chart.js, registered once with only what the app draws (tree-shaken), and the theme's
- * colours read from the CSS custom properties so charts follow light and dark mode.
+ * Chart.js, registered once with only what the app draws (tree-shaken), Chart.js's own
+ * zoom plugin (chartjs-plugin-zoom: wheel and drag zoom natively, pan and pinch through
+ * hammerjs, its dependency), and the theme's colours read from the CSS custom properties
+ * so charts follow light and dark mode.
  */
 import {
   BarController,
@@ -16,6 +18,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import zoomPlugin from 'chartjs-plugin-zoom';
 
 Chart.register(
   BarController,
@@ -29,6 +32,7 @@ Chart.register(
   LogarithmicScale,
   PointElement,
   Tooltip,
+  zoomPlugin,
 );
 
 export { Chart };
@@ -53,4 +57,13 @@ export function chartTheme(_dark: boolean): ChartTheme {
     text: read('--muted', '#59626e'),
     grid: read('--chart-grid', 'rgba(0,0,0,0.08)'),
   };
+}
+
+/** `#2459c9` → `rgba(36, 89, 201, 0.3)`; other colour forms are returned as they are. */
+export function withAlpha(color: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim())?.[1];
+  if (!hex) return color;
+  const full = hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex;
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }

@@ -25,7 +25,8 @@ export class ModelsState {
 
   constructor(
     private readonly context: StudioContext,
-    private readonly onOpened: (summary: ModelSummary) => void,
+    /** `from`: a model file, or a checkpoint of a run in the run library. */
+    private readonly onOpened: (summary: ModelSummary, from: 'file' | 'run') => void,
   ) {}
 
   async loadRecent(): Promise<void> {
@@ -79,6 +80,20 @@ export class ModelsState {
     return true;
   }
 
+  /**
+   * Opens one of a run's checkpoints (from the run library) as the open model, shown as
+   * `name` (a checkpoint's file name, "best" or "step-000300", says little).
+   */
+  async openRunCheckpoint(runId: string, file: string, name: string): Promise<boolean> {
+    let opened = false;
+    await this.run('Opening the checkpoint', async () => {
+      const summary = await this.context.api.runsOpenCheckpoint({ runId, file });
+      this.opened({ ...summary, name }, 'run');
+      opened = true;
+    });
+    return opened;
+  }
+
   async export(): Promise<void> {
     await this.run('Exporting the model', async () => {
       const name = `${stripExtension(this.current?.name ?? 'model')}-tfjs`;
@@ -90,12 +105,16 @@ export class ModelsState {
   }
 
   private async openRef(file: FileRef): Promise<void> {
-    const summary = await this.context.api.modelOpen({ file });
-    this.current = summary;
-    this.savedPath = summary.path;
-    this.downloadUrl = null;
-    this.onOpened(summary);
+    this.opened(await this.context.api.modelOpen({ file }), 'file');
     await this.loadRecent();
+  }
+
+  private opened(summary: ModelSummary, from: 'file' | 'run'): void {
+    this.current = summary;
+    // A run's checkpoint was not saved by the user: nothing to say "Saved as" about.
+    this.savedPath = from === 'file' ? summary.path : null;
+    this.downloadUrl = null;
+    this.onOpened(summary, from);
   }
 
   private async run(what: string, action: () => Promise<void>): Promise<void> {

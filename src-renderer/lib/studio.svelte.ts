@@ -9,24 +9,13 @@ import { CompareState } from './compare-state.svelte';
 import type { StudioContext } from './context';
 import { CorpusState } from './corpus-state.svelte';
 import { readableMessage } from './errors';
+import { formatInteger } from './format';
 import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
-import { TrainingMonitor, type FinishedRun } from './training-monitor.svelte';
-
-/** "tiny.txt · 2×128 adam · 300 steps · 14:05": enough to tell runs apart in a legend. */
-export function runLabel(corpusName: string, run: FinishedRun, finishedAt = Date.now()): string {
-  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' }).format(
-    finishedAt,
-  );
-  const parts = [corpusName];
-  if (run.config) {
-    const { layers } = run.config.model;
-    parts.push(`${layers.length}×${layers[0]} ${run.config.training.optimizer}`);
-  }
-  parts.push(`${run.step} steps`, time);
-  return parts.join(' · ');
-}
+import { ResumeState } from './resume-state.svelte';
+import { RunLibraryState, runName } from './run-library-state.svelte';
+import { TrainingMonitor } from './training-monitor.svelte';
 
 export interface Alert {
   id: number;
@@ -59,7 +48,9 @@ export class Studio {
   readonly training: TrainingMonitor;
   readonly generator: GeneratorState;
   readonly models: ModelsState;
-  readonly compare = new CompareState();
+  readonly compare: CompareState;
+  readonly library: RunLibraryState;
+  readonly resume: ResumeState;
 
   /** There are weights to generate from or save: a run made some steps, or a model was opened. */
   readonly hasModel = $derived.by(
@@ -91,23 +82,25 @@ export class Studio {
     };
     this.corpus = new CorpusState(this.context, () => this.onCorpusOpened());
     this.form = new FormState(this.context);
-    this.training = new TrainingMonitor(this.context, (run) => {
-      this.compare.add(
-        `run:${run.runId}`,
-        runLabel(this.corpus.report?.name ?? 'run', run),
-        run.loss,
-      );
-    });
+    this.compare = new CompareState(this.context);
+    this.library = new RunLibraryState(this.context, (runs) => this.compare.syncRuns(runs));
+    this.resume = new ResumeState(this.context);
+    // A run that ends is in the library (and so in Compare runs), and can be resumed.
+    this.training = new TrainingMonitor(this.context, () => this.afterRun());
     this.generator = new GeneratorState(this.context);
-    this.models = new ModelsState(this.context, (summary) => this.onModelOpened(summary));
+    this.models = new ModelsState(this.context, (summary, from) =>
+      this.onModelOpened(summary, from),
+    );
     bridge.api.onEvent((event) => this.handleEvent(event));
   }
 
-  /** First requests once the window is up: presets, recent models, crash recovery, engine info. */
+  /** First requests once the window is up: presets, recent models, runs, crash recovery, engine info. */
   async init(): Promise<void> {
     await Promise.all([
       this.form.loadPresets(),
       this.models.loadRecent(),
+      this.library.refresh(),
+      this.resume.refresh(),
       this.checkRecoverable(),
       this.bridge.api
         .engineInfo({})
@@ -146,17 +139,26 @@ export class Studio {
           this.training.state = 'failed';
           this.training.failure = 'the engine stopped unexpectedly';
         }
-        if (event.status === 'ready') void this.checkRecoverable();
+        if (event.status === 'ready') {
+          void this.checkRecoverable();
+          void this.library.refresh();
+        }
         break;
       default:
         this.training.handleEvent(event);
+        // A new checkpoint or a failed run changes what the library lists.
+        if (event.type === 'training:checkpoint' || event.type === 'training:error')
+          void this.library.refresh();
     }
   }
 
   setConnected(connected: boolean): void {
     const reconnected = connected && !this.connected;
     this.connected = connected;
-    if (reconnected) void this.checkRecoverable();
+    if (reconnected) {
+      void this.checkRecoverable();
+      void this.library.refresh();
+    }
   }
 
   async startTraining(): Promise<void> {
@@ -164,10 +166,26 @@ export class Studio {
     await this.training.start($state.snapshot(this.form.config), false);
   }
 
-  /** Continues training the open model (its config wins; the form's steps may raise the total). */
-  async resumeTraining(): Promise<void> {
+  /**
+   * Continues training the open model with the form's configuration, to `totalSteps` when
+   * given (the resume panel's "N more steps"), else to the form's steps.
+   */
+  async resumeTraining(totalSteps?: number): Promise<void> {
     if (this.training.active) return;
-    await this.training.start($state.snapshot(this.form.config), true);
+    const config = $state.snapshot(this.form.config);
+    if (totalSteps !== undefined) config.training.steps = totalSteps;
+    if (await this.training.start(config, true)) this.resume.plan = null;
+  }
+
+  /** Opens a run's checkpoint from the library as the open model. */
+  async openRunCheckpoint(runId: string, file: string): Promise<boolean> {
+    const run = this.library.run(runId);
+    const checkpoint = run?.checkpoints.find((c) => c.file === file);
+    const name =
+      run && checkpoint
+        ? `${runName(run)}, step ${formatInteger(checkpoint.step)}${checkpoint.best ? ' (best)' : ''}`
+        : file;
+    return this.models.openRunCheckpoint(runId, file, name);
   }
 
   async saveModel(): Promise<void> {
@@ -262,9 +280,16 @@ export class Studio {
   private onCorpusOpened(): void {
     this.form.corpusChars = this.corpus.trainChars;
     void this.form.loadPresets();
+    // Whether the open model's corpus is open is part of what a resume will do.
+    void this.resume.refresh();
   }
 
-  private onModelOpened(summary: ModelSummary): void {
+  private afterRun(): void {
+    void this.library.refresh();
+    void this.resume.refresh();
+  }
+
+  private onModelOpened(summary: ModelSummary, from: 'file' | 'run'): void {
     this.training.loadHistory(
       summary.history,
       summary.step,
@@ -272,6 +297,8 @@ export class Studio {
       summary.bestValidation,
     );
     this.form.applyConfig(summary.config);
-    this.compare.addModel(summary);
+    // A model file joins Compare runs; a run's checkpoint is there already, as its run.
+    if (from === 'file') this.compare.addModel(summary);
+    void this.resume.refresh();
   }
 }

@@ -61,6 +61,8 @@ export class TrainingMonitor {
   learningRate = $state(Number.NaN);
   lossSeries = $state.raw<Point[]>([]);
   learningRateSeries = $state.raw<Point[]>([]);
+  /** Steps per second at each progress point (the training-time axis is built from it). */
+  rateSeries = $state.raw<Point[]>([]);
   minibatchPerplexity = $state.raw<Point[]>([]);
   validationPerplexity = $state.raw<Point[]>([]);
   samples = $state.raw<SampleRecord[]>([]);
@@ -69,7 +71,7 @@ export class TrainingMonitor {
   failure = $state<string | null>(null);
   /** When the run diverged: the engine's one line saying what happened and what to try. */
   divergence = $state<string | null>(null);
-  unit = $state<PerplexityUnit>('perplexity');
+  unit = $state<PerplexityUnit>('bits');
   /** Whether the charts show a run of this session or the history of an opened model. */
   origin = $state<'run' | 'model'>('run');
   /** The configuration of the run this window started last. */
@@ -134,6 +136,7 @@ export class TrainingMonitor {
     this.learningRate = Number.NaN;
     this.lossSeries = [];
     this.learningRateSeries = [];
+    this.rateSeries = [];
     this.minibatchPerplexity = [];
     this.validationPerplexity = [];
     this.samples = [];
@@ -158,6 +161,7 @@ export class TrainingMonitor {
     this.best = best;
     this.lossSeries = history.progress.map((p) => ({ x: p.step, y: p.loss }));
     this.learningRateSeries = history.progress.map((p) => ({ x: p.step, y: p.learningRate }));
+    this.rateSeries = history.progress.map((p) => ({ x: p.step, y: p.stepsPerSec }));
     this.minibatchPerplexity = history.validation.map((v) => ({
       x: v.step,
       y: v.minibatchPerplexity,
@@ -250,6 +254,7 @@ export class TrainingMonitor {
         event.points,
         (point) => point.learningRate,
       );
+      this.rateSeries = appendAll(this.rateSeries, event.points, (point) => point.stepsPerSec);
     }
   }
 

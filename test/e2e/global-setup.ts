@@ -49,7 +49,7 @@ async function build(): Promise<void> {
 }
 
 /** Starts the browser-mode server and resolves with the URL line it prints. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+export function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       path.join(ROOT, 'node_modules', '.bin', 'tsx'),
@@ -90,7 +90,7 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; url: strin
   });
 }
 
-function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (child.pid === undefined || child.exitCode !== null) return;
   try {
     process.kill(-child.pid, signal);

@@ -18,8 +18,12 @@ import { defaultRunConfig, presets } from '../../src-main/protocol/run-config';
 import type {
   CorpusReport,
   GeneratedChar,
+  MetricsHistory,
   ModelSummary,
+  ResumePlan,
+  RetentionPolicy,
   RunConfig,
+  RunInfo,
 } from '../../src-main/protocol/types';
 import { COMMAND_CHANNELS } from '../../src-main/protocol/messages';
 
@@ -84,6 +88,54 @@ export function sampleSummary(config: RunConfig = defaultRunConfig()): ModelSumm
 
 type Handler = (request: never) => unknown | Promise<unknown>;
 
+/** What the fake engine's runs record: a summary every 100 steps, as `emitRun` emits them. */
+export function runHistory(steps: number): Omit<MetricsHistory, 'samples'> {
+  const points = [];
+  for (let step = 100; step <= steps; step += 100) points.push(step);
+  return {
+    progress: points.map((step) => ({
+      step,
+      loss: 4 / (1 + step / 100),
+      learningRate: 10,
+      stepsPerSec: 50,
+    })),
+    validation: points.map((step) => {
+      const perplexity = 30 / (1 + step / 100);
+      return {
+        step,
+        perplexity,
+        bitsPerChar: Math.log2(perplexity),
+        minibatchPerplexity: perplexity * 0.9,
+      };
+    }),
+  };
+}
+
+/** A finished run as the run library lists it. */
+export function sampleRun(runId: string, steps: number, config: RunConfig): RunInfo {
+  const history = runHistory(steps);
+  const last = history.validation.at(-1);
+  return {
+    runId,
+    name: null,
+    startedAt: '2025-01-01T12:00:00.000Z',
+    endedAt: '2025-01-01T12:01:00.000Z',
+    status: 'finished',
+    corpus: { name: 'hello.txt', fingerprint: 'ab'.repeat(32) },
+    corpusSource: 'file',
+    bytes: 20_000,
+    checkpoints: [{ file: 'best.lstm', step: steps, best: true, bytes: 20_000 }],
+    step: steps,
+    config,
+    metrics: {
+      finalLoss: history.progress.at(-1)?.loss ?? null,
+      finalBitsPerChar: last?.bitsPerChar ?? null,
+      best: last ? { step: last.step, bitsPerChar: last.bitsPerChar } : null,
+      trainSeconds: steps / 50,
+    },
+  };
+}
+
 export class FakeBridge implements RendererBridge {
   readonly calls: Call[] = [];
   readonly listeners = new Set<(event: EngineEvent) => void>();
@@ -94,6 +146,14 @@ export class FakeBridge implements RendererBridge {
   readonly handlers: Partial<Record<CommandName, Handler>>;
   /** Paths handed out for uploaded files. */
   uploads: string[] = [];
+  /** The fake engine's run library, newest first. */
+  runs: RunInfo[] = [];
+  retention: RetentionPolicy = { keepLast: 3, maxTotalBytes: null };
+  /** What model:resumePlan answers (set when a model or checkpoint is opened). */
+  resumePlan: ResumePlan | null = null;
+  /** Runs this fake started (their end adds them to the library). */
+  private readonly started = new Map<string, RunConfig>();
+  private runCount = 0;
 
   constructor() {
     this.handlers = {
@@ -119,8 +179,12 @@ export class FakeBridge implements RendererBridge {
       'corpus:openSample': () => ({ ...sampleReport(), name: 'sample' }),
       'training:start': (request: { config: RunConfig }) => {
         const steps = request.config.training.steps;
-        queueMicrotask(() => this.emitRun('run-1', steps));
-        return { runId: 'run-1', changes: [], notice: null };
+        this.runCount += 1;
+        const runId = `2025010${this.runCount}-120000-00000${this.runCount}`;
+        this.started.set(runId, request.config);
+        this.resumePlan = null;
+        queueMicrotask(() => this.emitRun(runId, steps));
+        return { runId, changes: [], notice: null };
       },
       'training:pause': () => ({ step: 100 }),
       'training:resume': () => ({ step: 100 }),
@@ -157,7 +221,7 @@ export class FakeBridge implements RendererBridge {
         path: request.file.path,
         summary: { ...sampleSummary(), path: request.file.path },
       }),
-      'model:open': () => sampleSummary(),
+      'model:open': () => this.opened(sampleSummary()),
       'model:inspect': () => sampleSummary(),
       'model:export': () => ({ files: ['model.json', 'group1-shard1of1.bin', 'vocabulary.json'] }),
       'model:recent': () => ({
@@ -171,6 +235,48 @@ export class FakeBridge implements RendererBridge {
         ],
       }),
       'model:recoverable': () => ({ checkpoint: null }),
+      'model:resumePlan': () => ({ plan: this.resumePlan }),
+      'runs:list': () => ({
+        runs: this.runs,
+        totalBytes: this.runs.reduce((sum, run) => sum + run.bytes, 0),
+        retention: this.retention,
+      }),
+      'runs:history': (request: { runId: string }) => {
+        const run = this.runs.find((r) => r.runId === request.runId);
+        if (!run) throw new Error(`no run ${request.runId}`);
+        return { runId: run.runId, step: run.step, history: runHistory(run.step) };
+      },
+      'runs:rename': (request: { runId: string; name: string }) => {
+        const name = request.name.trim() === '' ? null : request.name.trim();
+        this.runs = this.runs.map((run) => (run.runId === request.runId ? { ...run, name } : run));
+        return { name };
+      },
+      'runs:delete': (request: { runId: string }) => {
+        const run = this.runs.find((r) => r.runId === request.runId);
+        this.runs = this.runs.filter((r) => r.runId !== request.runId);
+        return { freedBytes: run?.bytes ?? 0 };
+      },
+      'runs:openCheckpoint': (request: { runId: string; file: string }) => {
+        const run = this.runs.find((r) => r.runId === request.runId)!;
+        const checkpoint = run.checkpoints.find((c) => c.file === request.file)!;
+        const summary = sampleSummary(run.config!);
+        const history = runHistory(checkpoint.step);
+        return this.opened({
+          ...summary,
+          path: `/data/runs/${run.runId}/${checkpoint.file}`,
+          name: checkpoint.file,
+          step: checkpoint.step,
+          history: { ...history, samples: [] },
+        });
+      },
+      'runs:saveCheckpoint': (request: { target: FileRef }) => ({ path: request.target.path }),
+      'runs:setRetention': (request: { retention: RetentionPolicy }) => {
+        this.retention = request.retention;
+        return {
+          retention: request.retention,
+          report: { removedFiles: 2, freedBytes: 40_000, overBytes: 0 },
+        };
+      },
     };
     const api: Record<string, unknown> = {
       onEvent: (listener: (event: EngineEvent) => void) => {
@@ -203,6 +309,18 @@ export class FakeBridge implements RendererBridge {
       },
       openExternal: () => {},
     };
+  }
+
+  /** A model became the engine's open model: resuming it reopens its corpus from its run record. */
+  private opened(summary: ModelSummary): ModelSummary {
+    this.resumePlan = {
+      step: summary.step,
+      totalSteps: summary.config.training.steps,
+      corpus: { name: summary.corpus.name, fingerprint: summary.corpus.fingerprint },
+      corpusAction: 'reopen',
+      openCorpus: null,
+    };
+    return summary;
   }
 
   emit(event: EngineEvent): void {
@@ -244,6 +362,18 @@ export class FakeBridge implements RendererBridge {
       best: true,
     });
     this.emit({ type: 'training:state', runId, state: 'finished', step: steps });
+    // The engine has ended the run's folder by the time it says done.
+    const config = this.started.get(runId);
+    if (config) {
+      this.runs = [sampleRun(runId, steps, config), ...this.runs];
+      this.resumePlan = {
+        step: steps,
+        totalSteps: config.training.steps,
+        corpus: { name: 'hello.txt', fingerprint: 'ab'.repeat(32) },
+        corpusAction: 'open',
+        openCorpus: 'hello.txt',
+      };
+    }
     this.emit({
       type: 'training:done',
       runId,

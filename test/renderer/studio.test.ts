@@ -129,10 +129,13 @@ describe('Studio', () => {
     expect(training.samples).toEqual([{ step: 300, text: 'hello world' }]);
     expect(training.checkpoints).toEqual([{ step: 300, path: '/ckpt/1.lstm', best: true }]);
     expect(training.status).toBe('Finished');
-    expect(studio.compare.runs.map((run) => run.loss.length)).toEqual([3]);
-    expect(studio.compare.runs[0]!.label).toMatch(
-      /^hello\.txt · 1×64 sgd · 300 steps · \d\d:\d\d$/,
-    );
+    // The ended run is in the run library, and shown in Compare runs with its curves.
+    await settle();
+    expect(studio.library.runs.map((run) => run.step)).toEqual([300]);
+    expect(studio.compare.shown.map((entry) => entry.name)).toEqual([
+      expect.stringMatching(/^hello\.txt · 1×64 sgd · \d{1,2} \w{3}, \d\d:\d\d:\d\d$/),
+    ]);
+    expect(studio.compare.series.map((series) => series.points.length)).toEqual([3]);
     expect(studio.hasModel).toBe(true);
     expect(studio.generateBlocker).toBeNull();
     training.unit = 'bits';
@@ -233,7 +236,9 @@ describe('Studio', () => {
     expect(studio.training.step).toBe(300);
     expect(studio.training.status).toBe('Opened a model trained for 300 steps');
     expect(studio.form.fields.steps).toBe(summary.config.training.steps);
-    expect(studio.compare.runs.map((run) => run.label)).toEqual(['hello-step300.lstm (step 300)']);
+    expect(studio.compare.entries.map((entry) => entry.name)).toEqual([
+      'hello-step300.lstm (step 300)',
+    ]);
   });
 
   test('a reopened model that trains on and is stopped says it stopped, not that it was opened', async () => {
