@@ -37,6 +37,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
+          // Every e2e file drives the one browser-mode server and its one engine (one corpus,
+          // one run at a time): files run one after another.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },

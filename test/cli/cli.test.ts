@@ -229,6 +229,32 @@ describe('lstm-studio train', () => {
     expect(existsSync(path.join(dir, 'refused.lstm'))).toBe(false);
   });
 
+  it('stops a diverging run at once: one line, exit 1, no --out and no checkpoint of it', async () => {
+    const out = path.join(dir, 'diverged.lstm');
+    const run = await cli([
+      'train',
+      corpus,
+      '--steps',
+      '500',
+      '--lr',
+      '100',
+      '--summary-every',
+      '10',
+      '--checkpoint-every',
+      '10',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1);
+    expect(ownStderr(run.stderr)).toEqual([
+      expect.stringMatching(
+        /^error: Training diverged at step 10: the training loss .+; no checkpoint of it was written\. Try a lower learning rate \(it was 100\)\.$/,
+      ),
+    ]);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(`${out}.checkpoints`).filter((name) => name.endsWith('.lstm'))).toEqual([]);
+  });
+
   it('stops cleanly on SIGINT: checkpoint, --out written, exit 130 (plain output off a TTY)', async () => {
     const out = path.join(dir, 'interrupted.lstm');
     const args = [
