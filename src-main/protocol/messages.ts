@@ -4,6 +4,7 @@
  * names read `domain:verb`. Main, preload, the engine process, the WebSocket bridge and
  * the renderer all import these names and types; nothing else crosses a boundary.
  */
+import type { ActivationsChunk, ActivationsHeader, ActivationsRequest } from './activations';
 import type {
   CorpusOptions,
   CorpusReport,
@@ -64,6 +65,11 @@ export interface Commands {
     request: Record<string, never>;
     reply: { checkpoint: RecentModel | null };
   };
+  /** Look inside: checks and sizes a request for a model's activations on a text (see activations.ts). */
+  'activations:start': { request: ActivationsRequest; reply: ActivationsHeader };
+  /** Computes and returns the next chunk of a started request, as typed arrays. */
+  'activations:next': { request: { jobId: string }; reply: ActivationsChunk };
+  'activations:cancel': { request: { jobId: string }; reply: { cancelled: boolean } };
 }
 
 export type CommandName = keyof Commands;
@@ -91,6 +97,9 @@ const CHANNEL_SET = {
   'model:export': true,
   'model:recent': true,
   'model:recoverable': true,
+  'activations:start': true,
+  'activations:next': true,
+  'activations:cancel': true,
 } satisfies Record<CommandName, true>;
 
 /** All command channels, `domain:verb`. */

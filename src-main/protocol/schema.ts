@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { COMMAND_CHANNELS, type CommandName } from './messages';
 import { MAX_LAYERS } from './run-config/architecture';
+import { ACTIVATION_FIELDS, MAX_ACTIVATION_CHARS } from './activations';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const fraction = z.number().gt(0).lt(1);
@@ -98,6 +99,26 @@ export const generateOptionsSchema = z.strictObject({
 const fileRefSchema = z.strictObject({ path: z.string().min(1).max(4096) });
 const empty = z.strictObject({});
 
+export const activationsRequestSchema = z.strictObject({
+  model: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('current') }),
+    z.strictObject({ kind: z.literal('file'), file: fileRefSchema }),
+  ]),
+  text: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('validation'), chars: positiveInt(MAX_ACTIVATION_CHARS) }),
+    // Characters are code points: up to two UTF-16 units each.
+    z.strictObject({
+      kind: z.literal('text'),
+      text: z
+        .string()
+        .min(1)
+        .max(2 * MAX_ACTIVATION_CHARS),
+    }),
+  ]),
+  fields: z.array(z.enum(ACTIVATION_FIELDS)).min(1).max(ACTIVATION_FIELDS.length).optional(),
+});
+const jobIdSchema = z.strictObject({ jobId: z.string().min(1).max(100) });
+
 /** The request schema of every command; a command missing here fails to compile. */
 export const requestSchemas = {
   'engine:info': empty,
@@ -117,6 +138,9 @@ export const requestSchemas = {
   'model:export': z.strictObject({ dir: fileRefSchema, format: z.literal('tfjs') }),
   'model:recent': empty,
   'model:recoverable': empty,
+  'activations:start': activationsRequestSchema,
+  'activations:next': jobIdSchema,
+  'activations:cancel': jobIdSchema,
 } satisfies Record<CommandName, z.ZodType>;
 
 /** The contract's channels (the same list the preload and the browser client use). */
