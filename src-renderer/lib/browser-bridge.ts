@@ -105,7 +105,8 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
     let message: WireMessage;
     try {
       // Binary frames carry typed arrays (look-inside activations): see binary-frames.ts.
-      message = typeof data === 'string' ? (JSON.parse(data) as WireMessage) : decodeWireFrame(data);
+      message =
+        typeof data === 'string' ? (JSON.parse(data) as WireMessage) : decodeWireFrame(data);
     } catch {
       return;
     }

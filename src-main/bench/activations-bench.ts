@@ -1,0 +1,117 @@
+/**
+ * The "Look inside" bench: seconds to compute every activation (c, h, i, f, o of every
+ * cell, and p / rank / bits / top guesses per character) for 20,000 characters of a 2×256
+ * model — the target is ≤ 2 s on 2 cores — through the engine's own activation jobs
+ * (start, then every chunk). The baseline, measured in the same rounds, is the engine's
+ * evaluation pass over the same characters (the same kernels, reading back only the loss),
+ * so the table shows what reading every gate costs.
+ *
+ * Run alone with `npx tsx src-main/bench/activations-bench.ts [--quick]`, or from
+ * `npm run bench` as its `activations` section. Prints markdown with the machine.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { TrainingSnapshot } from '../model/snapshot';
+
+const CHARS = 20_000;
+const LAYERS = [256, 256];
+/** About the sample corpus's alphabet (letters, digits, punctuation, newline). */
+const VOCABULARY = Array.from({ length: 80 }, (_, k) => String.fromCodePoint(32 + k));
+
+async function snapshot(): Promise<TrainingSnapshot> {
+  const { initParameters } = await import('../engine/model');
+  const { presets } = await import('../engine/presets');
+  const config = structuredClone(presets().find((preset) => preset.id === 'medium')!.config);
+  config.model.layers = [...LAYERS];
+  config.model.input = 'one-hot';
+  const params = initParameters(config.model, VOCABULARY.length, 7);
+  const tensors: TrainingSnapshot['tensors'] = {};
+  for (const [name, tensor] of Object.entries(params)) {
+    tensors[name] = { shape: tensor.shape, data: tensor.dataSync() as Float32Array };
+    tensor.dispose();
+  }
+  return {
+    config,
+    vocabulary: VOCABULARY,
+    unknownSymbol: null,
+    normalisation: 'keep',
+    corpus: { name: 'bench', fingerprint: '0'.repeat(64), chars: CHARS },
+    step: 0,
+    history: { progress: [], validation: [], samples: [] },
+    bestValidation: null,
+    rngState: [1, 2, 3, 4],
+    cursors: { positions: [], last: [] },
+    optimizerState: {},
+    tensors,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** The section's markdown table; `rounds` alternate the two measurements. */
+export async function activationsBench(rounds = 3): Promise<string> {
+  const model = await snapshot();
+  const { ActivationJobs } = await import('../engine/activations/jobs');
+  const { Generator } = await import('../engine/generator');
+  let seed = 12345;
+  const text = Array.from({ length: CHARS }, () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return VOCABULARY[seed % VOCABULARY.length];
+  }).join('');
+  const jobs = new ActivationJobs({
+    current: () => ({ snapshot: model, name: 'bench' }),
+    load: async () => model,
+    corpus: () => null,
+  });
+  const generator = Generator.fromSnapshot(model);
+  const ids = generator.vocabulary.encode(text).ids;
+  const timeActivations = async (): Promise<{ seconds: number; chunks: number }> => {
+    const start = performance.now();
+    const header = await jobs.start({ model: { kind: 'current' }, text: { kind: 'text', text } });
+    for (let k = 0; k < header.chunks; k++) await jobs.next(header.jobId);
+    return { seconds: (performance.now() - start) / 1000, chunks: header.chunks };
+  };
+  const timeEvaluation = (): number => {
+    const start = performance.now();
+    generator.evaluate(ids);
+    return (performance.now() - start) / 1000;
+  };
+  await timeActivations(); // warm-up: kernel selection, first-call setup
+  timeEvaluation();
+  const activations: number[] = [];
+  const evaluation: number[] = [];
+  let chunks = 0;
+  for (let round = 0; round < rounds; round++) {
+    const result = await timeActivations();
+    activations.push(result.seconds);
+    chunks = result.chunks;
+    evaluation.push(timeEvaluation());
+  }
+  generator.dispose();
+  jobs.dispose();
+  const rows = [
+    `| what (${CHARS.toLocaleString('en-US')} characters, ${LAYERS.join('×')}, one-hot ${VOCABULARY.length}) | median s | rounds (s) |`,
+    '|---|---|---|',
+    `| activations: c, h, i, f, o of every cell + p/rank/bits/top-5, ${chunks} chunks | ${median(activations).toFixed(2)} | ${activations.map((s) => s.toFixed(2)).join(', ')} |`,
+    `| baseline: evaluation pass (loss only) | ${median(evaluation).toFixed(2)} | ${evaluation.map((s) => s.toFixed(2)).join(', ')} |`,
+  ];
+  const [one, five] = os.loadavg();
+  rows.push(
+    '',
+    `Target: activations ≤ 2 s on 2 cores. Load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min) on ${os.cpus().length} cores.`,
+  );
+  return rows.join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const quick = process.argv.includes('--quick');
+  const { doctorReport } = await import('../cli/doctor');
+  const report = await doctorReport();
+  process.stdout.write(
+    `${report.cpuModel}, ${report.cpus} cores; ${report.lstmKernels ?? 'unknown kernels'}\n\n`,
+  );
+  process.stdout.write(`${await activationsBench(quick ? 1 : 3)}\n`);
+}
