@@ -51,6 +51,11 @@ const NAMED_FILES = {
   'model:export': (request) => [{ path: request.dir.path, use: 'write-folder' }],
   'model:recent': none,
   'model:recoverable': none,
+  // Look inside reads a saved model when asked for one instead of the current model.
+  'activations:start': (request) =>
+    request.model.kind === 'file' ? [{ path: request.model.file.path, use: 'read' }] : [],
+  'activations:next': none,
+  'activations:cancel': none,
 } satisfies { [C in CommandName]: (request: RequestOf<C>) => NamedFile[] };
 
 /** The files a (validated) request names. */

@@ -11,7 +11,7 @@
  * so its c flips sign at every quote: positive inside quotes, negative (or 0 before the
  * first quote) outside. Layer 1 gets nothing from that cell, so no other cell copies it.
  */
-import { parameterShapes } from '../../src-main/model/manifest';
+import { parameterShapes } from '../../src-main/protocol/run-config/architecture';
 import type { StoredTensor, TrainingSnapshot } from '../../src-main/model/snapshot';
 import { seededRandom, tinySnapshot } from '../model/fixtures';
 

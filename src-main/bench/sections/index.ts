@@ -3,10 +3,18 @@
  * `sections/<name>.ts` exporting a `BenchSection` and list it here.
  */
 import type { BenchSection } from '../section';
+import { activations } from './activations';
 import { corpus } from './corpus';
 import { generation } from './generation';
 import { quality } from './quality';
 import { speed } from './speed';
 import { twoBy256 } from './two-by-256';
 
-export const SECTIONS: readonly BenchSection[] = [speed, twoBy256, generation, corpus, quality];
+export const SECTIONS: readonly BenchSection[] = [
+  speed,
+  twoBy256,
+  generation,
+  activations,
+  corpus,
+  quality,
+];

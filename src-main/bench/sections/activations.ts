@@ -1,17 +1,16 @@
 /**
- * The "Look inside" bench: seconds to compute every activation (c, h, i, f, o of every
+ * activations: the "Look inside" bench: seconds to compute every activation (c, h, i, f, o of every
  * cell, and p / rank / bits / top guesses per character) for 20,000 characters of a 2×256
  * model — the target is ≤ 2 s on 2 cores — through the engine's own activation jobs
  * (start, then every chunk). The baseline, measured in the same rounds, is the engine's
  * evaluation pass over the same characters (the same kernels, reading back only the loss),
  * so the table shows what reading every gate costs.
  *
- * Run alone with `npx tsx src-main/bench/activations-bench.ts [--quick]`, or from
- * `npm run bench` as its `activations` section. Prints markdown with the machine.
+ * `npm run bench -- --only activations`.
  */
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { TrainingSnapshot } from '../model/snapshot';
+import type { TrainingSnapshot } from '../../model/snapshot';
+import { loadAverage, print } from '../report';
+import type { BenchContext, BenchSection } from '../section';
 
 const CHARS = 20_000;
 const LAYERS = [256, 256];
@@ -19,8 +18,8 @@ const LAYERS = [256, 256];
 const VOCABULARY = Array.from({ length: 80 }, (_, k) => String.fromCodePoint(32 + k));
 
 async function snapshot(): Promise<TrainingSnapshot> {
-  const { initParameters } = await import('../engine/model');
-  const { presets } = await import('../engine/presets');
+  const { initParameters } = await import('../../engine/model');
+  const { presets } = await import('../../protocol/run-config');
   const config = structuredClone(presets().find((preset) => preset.id === 'medium')!.config);
   config.model.layers = [...LAYERS];
   config.model.input = 'one-hot';
@@ -52,10 +51,10 @@ function median(values: number[]): number {
 }
 
 /** The section's markdown table; `rounds` alternate the two measurements. */
-export async function activationsBench(rounds = 3): Promise<string> {
+async function measure(rounds: number): Promise<string> {
   const model = await snapshot();
-  const { ActivationJobs } = await import('../engine/activations/jobs');
-  const { Generator } = await import('../engine/generator');
+  const { ActivationJobs } = await import('../../engine/activations/jobs');
+  const { Generator } = await import('../../engine/generator');
   let seed = 12345;
   const text = Array.from({ length: CHARS }, () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -115,20 +114,18 @@ export async function activationsBench(rounds = 3): Promise<string> {
     ),
     row('baseline: evaluation pass (loss only)', evaluation),
   ];
-  const [one, five] = os.loadavg();
   rows.push(
     '',
-    `Target: activations ≤ 2 s on 2 cores. Load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min) on ${os.cpus().length} cores.`,
+    `Target: activations ≤ 2 s on 2 cores. CPU s: this process's user + system time, which a shared machine's wall clock exceeds. Load average after: ${loadAverage()}.`,
   );
   return rows.join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const quick = process.argv.includes('--quick');
-  const { doctorReport } = await import('../cli/doctor');
-  const report = await doctorReport();
-  process.stdout.write(
-    `${report.cpuModel}, ${report.cpus} cores; ${report.lstmKernels ?? 'unknown kernels'}\n\n`,
-  );
-  process.stdout.write(`${await activationsBench(quick ? 1 : 3)}\n`);
+async function run(context: BenchContext): Promise<void> {
+  print('## Look inside: activations of 20,000 characters, 2×256');
+  print();
+  print(await measure(context.quick ? 1 : 3));
+  print();
 }
+
+export const activations: BenchSection = { name: 'activations', run };
