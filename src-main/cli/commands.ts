@@ -6,6 +6,8 @@ import { register as registerPredict } from './commands/predict';
 import { register as registerDoctor } from './commands/doctor';
 import { register as registerExport } from './commands/export';
 import { register as registerInspect } from './commands/inspect';
+import { register as registerActivations } from './commands/activations';
+import { register as registerCells } from './commands/cells';
 
 /** Every CLI command; each module exports `register(program)`. */
 export const commands: Array<(program: Command) => void> = [
@@ -16,4 +18,6 @@ export const commands: Array<(program: Command) => void> = [
   registerDoctor,
   registerExport,
   registerInspect,
+  registerActivations,
+  registerCells,
 ];

@@ -37,7 +37,9 @@ export function nodeEngineLauncher(options: NodeLauncherOptions): EngineLauncher
       // The engine's stdout goes to our stderr: a host's stdout may be a protocol of its own
       // (`npm run web` prints exactly one URL line there).
       stdio: ['ignore', 2, 2, 'ipc'],
-      serialization: 'json',
+      // 'advanced' (the structured clone, as Electron's utilityProcess uses): replies carry
+      // typed arrays (look-inside activations), which JSON would turn into objects of numbers.
+      serialization: 'advanced',
     });
     const connection: EngineConnection = {
       send: (message) => {

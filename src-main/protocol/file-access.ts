@@ -61,6 +61,11 @@ const NAMED_FILES = {
   'runs:openCheckpoint': none,
   'runs:saveCheckpoint': (request) => [{ path: request.target.path, use: 'write-model' }],
   'runs:setRetention': none,
+  // Look inside reads a saved model when asked for one instead of the current model.
+  'activations:start': (request) =>
+    request.model.kind === 'file' ? [{ path: request.model.file.path, use: 'read' }] : [],
+  'activations:next': none,
+  'activations:cancel': none,
 } satisfies { [C in CommandName]: (request: RequestOf<C>) => NamedFile[] };
 
 /** The files a (validated) request names. */

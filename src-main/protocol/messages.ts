@@ -4,6 +4,7 @@
  * names read `domain:verb`. Main, preload, the engine process, the WebSocket bridge and
  * the renderer all import these names and types; nothing else crosses a boundary.
  */
+import type { ActivationsChunk, ActivationsHeader, ActivationsRequest } from './activations';
 import type {
   ConfigChange,
   CorpusOptions,
@@ -106,6 +107,11 @@ export interface Commands {
     request: { retention: RetentionPolicy };
     reply: { retention: RetentionPolicy; report: RetentionReport };
   };
+  /** Look inside: checks and sizes a request for a model's activations on a text (see activations.ts). */
+  'activations:start': { request: ActivationsRequest; reply: ActivationsHeader };
+  /** Computes and returns the next chunk of a started request, as typed arrays. */
+  'activations:next': { request: { jobId: string }; reply: ActivationsChunk };
+  'activations:cancel': { request: { jobId: string }; reply: { cancelled: boolean } };
 }
 
 export type CommandName = keyof Commands;
@@ -141,6 +147,9 @@ const CHANNEL_SET = {
   'runs:openCheckpoint': true,
   'runs:saveCheckpoint': true,
   'runs:setRetention': true,
+  'activations:start': true,
+  'activations:next': true,
+  'activations:cancel': true,
 } satisfies Record<CommandName, true>;
 
 /** All command channels, `domain:verb`. */

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { COMMAND_CHANNELS, type CommandName } from './messages';
 import { MAX_LAYERS } from './run-config/architecture';
+import { ACTIVATION_FIELDS, MAX_ACTIVATION_CHARS } from './activations';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const fraction = z.number().gt(0).lt(1);
@@ -123,6 +124,25 @@ export const retentionPolicySchema = z.strictObject({
     .max(2 ** 53)
     .nullable(),
 });
+export const activationsRequestSchema = z.strictObject({
+  model: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('current') }),
+    z.strictObject({ kind: z.literal('file'), file: fileRefSchema }),
+  ]),
+  text: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('validation'), chars: positiveInt(MAX_ACTIVATION_CHARS) }),
+    // Characters are code points: up to two UTF-16 units each.
+    z.strictObject({
+      kind: z.literal('text'),
+      text: z
+        .string()
+        .min(1)
+        .max(2 * MAX_ACTIVATION_CHARS),
+    }),
+  ]),
+  fields: z.array(z.enum(ACTIVATION_FIELDS)).min(1).max(ACTIVATION_FIELDS.length).optional(),
+});
+const jobIdSchema = z.strictObject({ jobId: z.string().min(1).max(100) });
 
 /** The request schema of every command; a command missing here fails to compile. */
 export const requestSchemas = {
@@ -155,6 +175,9 @@ export const requestSchemas = {
     target: fileRefSchema,
   }),
   'runs:setRetention': z.strictObject({ retention: retentionPolicySchema }),
+  'activations:start': activationsRequestSchema,
+  'activations:next': jobIdSchema,
+  'activations:cancel': jobIdSchema,
 } satisfies Record<CommandName, z.ZodType>;
 
 /** The contract's channels (the same list the preload and the browser client use). */

@@ -9,13 +9,15 @@
  * live state), so memory stays bounded whatever the client does.
  */
 import { coalesceKey } from '../host/event-throttle';
+import { encodeWireFrame } from '../protocol/binary-frames';
 import type { WireMessage } from '../protocol/messages';
 
 /** What the outbox needs of a WebSocket (ws's WebSocket has it all). */
 export interface OutboxSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string): void;
+  /** A JSON text frame, or a binary frame for messages with typed arrays (binary-frames.ts). */
+  send(data: string | Uint8Array): void;
   terminate(): void;
 }
 
@@ -30,6 +32,7 @@ const OPEN = 1;
 
 interface Slot {
   message: WireMessage;
+  frame: string | Uint8Array;
   bytes: number;
 }
 
@@ -57,11 +60,12 @@ export class Outbox {
 
   send(message: WireMessage): void {
     if (this.disposed || this.socket.readyState !== OPEN) return;
+    const frame = encodeWireFrame(message);
     if (this.queue.size === 0 && this.socket.bufferedAmount < this.limits.lagBytes) {
-      this.socket.send(JSON.stringify(message));
+      this.socket.send(frame);
       return;
     }
-    this.enqueue(message);
+    this.enqueue(message, frame);
     if (this.socket.bufferedAmount + this.queuedBytes > this.limits.maxQueuedBytes) {
       const queued = this.socket.bufferedAmount + this.queuedBytes;
       this.dispose();
@@ -80,18 +84,18 @@ export class Outbox {
     this.queuedBytes = 0;
   }
 
-  private enqueue(message: WireMessage): void {
-    const bytes = JSON.stringify(message).length;
+  private enqueue(message: WireMessage, frame: string | Uint8Array): void {
+    const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
     // Generation chunks are text that must all arrive: they wait in order like replies.
     const key =
       message.kind === 'event' && message.event.type !== 'generation:chunk'
         ? coalesceKey(message.event)
         : null;
     if (key === null) {
-      this.put(`#${this.sequence++}`, { message, bytes });
+      this.put(`#${this.sequence++}`, { message, frame, bytes });
       this.barrier += 1;
     } else {
-      this.put(`${key}@${this.barrier}`, { message, bytes });
+      this.put(`${key}@${this.barrier}`, { message, frame, bytes });
     }
   }
 
@@ -111,11 +115,11 @@ export class Outbox {
 
   private flush(): void {
     if (this.disposed || this.socket.readyState !== OPEN) return this.dispose();
-    for (const [slot, { message, bytes }] of this.queue) {
+    for (const [slot, { frame, bytes }] of this.queue) {
       if (this.socket.bufferedAmount >= this.limits.lagBytes) break;
       this.queue.delete(slot);
       this.queuedBytes -= bytes;
-      this.socket.send(JSON.stringify(message));
+      this.socket.send(frame);
     }
     if (this.queue.size > 0) this.schedule();
   }

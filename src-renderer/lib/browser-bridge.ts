@@ -18,6 +18,7 @@ import {
   type WireMessage,
 } from '../../src-main/protocol/messages';
 import { COMMAND_CHANNELS } from '../../src-main/protocol/messages';
+import { decodeWireFrame } from '../../src-main/protocol/binary-frames';
 import { EngineError } from './errors';
 
 const FIRST_RETRY_MS = 250;
@@ -100,10 +101,12 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
   };
 
   const onMessage = (data: unknown): void => {
-    if (typeof data !== 'string') return;
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer)) return;
     let message: WireMessage;
     try {
-      message = JSON.parse(data) as WireMessage;
+      // Binary frames carry typed arrays (look-inside activations): see binary-frames.ts.
+      message =
+        typeof data === 'string' ? (JSON.parse(data) as WireMessage) : decodeWireFrame(data);
     } catch {
       return;
     }
@@ -124,6 +127,7 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
   const connect = (): void => {
     if (closed) return;
     const ws = environment.createSocket(socketUrl);
+    ws.binaryType = 'arraybuffer';
     socket = ws;
     ws.addEventListener('open', () => {
       retryMs = FIRST_RETRY_MS;

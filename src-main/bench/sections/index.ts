@@ -3,6 +3,7 @@
  * `sections/<name>.ts` exporting a `BenchSection` and list it here.
  */
 import type { BenchSection } from '../section';
+import { activations } from './activations';
 import { corpus } from './corpus';
 import { generation } from './generation';
 import { quality } from './quality';
@@ -14,6 +15,7 @@ export const SECTIONS: readonly BenchSection[] = [
   speed,
   twoBy256,
   generation,
+  activations,
   corpus,
   quality,
   startup,

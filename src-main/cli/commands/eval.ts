@@ -8,6 +8,8 @@
 import type { Command } from 'commander';
 import { CorpusError } from '../../errors';
 import { engineFor } from '../engine-loader';
+import { translateIds, unknownFate } from '../../engine/activations/text';
+import { unknownSymbolsNote } from '../unknown-note';
 
 interface EvalOptions {
   json?: boolean;
@@ -32,33 +34,11 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
     validation: { chars: 0 },
   });
 
-  // Map the corpus's ids onto the model's through a table: one pass, no intermediate string.
-  const table = new Int32Array(corpus.vocabulary.size);
-  const unknown: string[] = [];
-  corpus.vocabulary.symbols.forEach((symbol, id) => {
-    const modelId = vocabulary.idOf(symbol);
-    if (modelId === undefined) unknown.push(symbol);
-    table[id] = modelId ?? vocabulary.unknownId ?? -1;
-  });
-  const ids = new Int32Array(corpus.ids.length);
-  let length = 0;
-  for (let i = 0; i < corpus.ids.length; i++) {
-    const id = table[corpus.ids[i]];
-    if (id >= 0) ids[length++] = id;
-  }
+  const { ids, unknown } = translateIds(corpus.vocabulary.symbols, corpus.ids, vocabulary);
   if (unknown.length > 0) {
-    const shown = unknown
-      .slice(0, 20)
-      .map((symbol) => JSON.stringify(symbol))
-      .join(' ');
-    const fate =
-      vocabulary.unknownId === null
-        ? 'skipped'
-        : `read as ${JSON.stringify(vocabulary.unknownSymbol)}`;
-    process.stderr.write(
-      `note: ${unknown.length} symbol(s) not in the model's vocabulary, ${fate}: ${shown}${unknown.length > 20 ? ' …' : ''}\n`,
-    );
+    process.stderr.write(`${unknownSymbolsNote(unknown, unknownFate(vocabulary))}\n`);
   }
+  const length = ids.length;
   if (length < 2) {
     throw new CorpusError(
       'corpus/too-small',
@@ -69,7 +49,7 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
   const { Generator } = await engine();
   const generator = Generator.fromSnapshot(snapshot);
   try {
-    const result = generator.evaluate(ids.subarray(0, length));
+    const result = generator.evaluate(ids);
     if (options.json) {
       process.stdout.write(
         `${JSON.stringify({ chars: result.chars, bitsPerChar: result.bitsPerChar, perplexity: result.perplexity })}\n`,
