@@ -33,7 +33,7 @@ import type { Generator, RunResult, TrainingSession } from './index';
 import type { TrainingSnapshot } from '../model/snapshot';
 import type { CorpusSource, RunRecord } from '../model/run-library';
 import { EngineRuns } from './runs-handlers';
-import type { ActivationJobs } from './activations/jobs';
+import { EngineActivations } from './activations-handlers';
 
 export interface EngineServiceOptions {
   /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
@@ -75,7 +75,7 @@ export class EngineService {
   private modelPath: string | null = null;
   private generator: { snapshot: TrainingSnapshot; generator: Generator } | null = null;
   private readonly generations = new Map<string, AbortController>();
-  private activationJobs: ActivationJobs | null = null;
+  private readonly activations: EngineActivations;
   private readonly handlers: Handlers;
   private readonly runs: EngineRuns;
 
@@ -84,6 +84,13 @@ export class EngineService {
     this.emit = options.emit;
     this.runDir = options.runDir ?? ((runId) => path.join(this.dataDir, 'runs', runId));
     this.rememberModels = options.rememberModels ?? true;
+    this.activations = new EngineActivations({
+      current: () => ({
+        snapshot: this.currentSnapshot(),
+        name: this.modelPath && !this.run ? path.basename(this.modelPath) : 'the current model',
+      }),
+      corpus: () => this.corpus,
+    });
     this.runs = new EngineRuns(this.dataDir, {
       running: () => new Set(this.run ? [this.run.runId] : []),
       openModel: (file) => this.openModel(file, false),
@@ -148,9 +155,7 @@ export class EngineService {
       },
       'model:recent': async () => ({ models: await (await this.modelStore()).recent() }),
       ...this.runs.handlers(),
-      'activations:start': async (request) => (await this.activations()).start(request),
-      'activations:next': async ({ jobId }) => (await this.activations()).next(jobId),
-      'activations:cancel': async ({ jobId }) => (await this.activations()).cancel(jobId),
+      ...this.activations.handlers(),
     };
   }
 
@@ -203,26 +208,7 @@ export class EngineService {
     }
     this.generator?.generator.dispose();
     this.generator = null;
-    this.activationJobs?.dispose();
-  }
-
-  /** Look inside: the activation jobs, over the current model or a saved one (see activations/jobs.ts). */
-  private async activations(): Promise<ActivationJobs> {
-    if (!this.activationJobs) {
-      const [{ ActivationJobs }, { loadModel }] = await Promise.all([
-        import('./activations/jobs'),
-        import('../model'),
-      ]);
-      this.activationJobs = new ActivationJobs({
-        current: () => ({
-          snapshot: this.currentSnapshot(),
-          name: this.modelPath && !this.run ? path.basename(this.modelPath) : 'the current model',
-        }),
-        load: (file) => loadModel(path.resolve(file)),
-        corpus: () => this.corpus,
-      });
-    }
-    return this.activationJobs;
+    this.activations.dispose();
   }
 
   // ---------------------------------------------------------------------------------
