@@ -135,7 +135,10 @@ interface Engine {
 
 /** Starts the copied engine with the project folder and node_modules hidden. */
 function startEngine(dir: string, resources: string): Engine {
-  const hide = [ROOT, NODE_MODULES].map((folder) => `mount -t tmpfs none '${folder}'`).join(' && ');
+  // node_modules inside the project (a plain checkout) is hidden with it: once the project
+  // folder is covered, that path no longer exists to mount over.
+  const folders = NODE_MODULES.startsWith(ROOT + path.sep) ? [ROOT] : [ROOT, NODE_MODULES];
+  const hide = folders.map((folder) => `mount -t tmpfs none '${folder}'`).join(' && ');
   const child = spawn(
     'unshare',
     [
