@@ -36,7 +36,7 @@ async function evaluate(modelPath: string, textPath: string, options: EvalOption
 
   const { ids, unknown } = translateIds(corpus.vocabulary.symbols, corpus.ids, vocabulary);
   if (unknown.length > 0) {
-    process.stderr.write(`${unknownSymbolsNote(unknown, unknownFate(vocabulary))}\n`);
+    process.stderr.write(`${unknownSymbolsNote([...unknown].sort(), unknownFate(vocabulary))}\n`);
   }
   const length = ids.length;
   if (length < 2) {
