@@ -7,7 +7,7 @@ import type { Vocabulary } from '../../corpus/vocabulary';
 
 export interface ModelText {
   ids: Int32Array;
-  /** Distinct symbols the model does not know, in order of first appearance. */
+  /** Distinct symbols the model does not know that the text holds. */
   unknown: string[];
 }
 
@@ -29,17 +29,15 @@ export function translateIds(
   });
   const out = new Int32Array(ids.length);
   const seen = new Set<number>();
-  const unknown: string[] = [];
   let length = 0;
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
-    if (unknownIds.has(id) && !seen.has(id)) {
-      seen.add(id);
-      unknown.push(fromSymbols[id]);
-    }
+    if (unknownIds.has(id)) seen.add(id);
     const mapped = table[id];
     if (mapped >= 0) out[length++] = mapped;
   }
+  // Listed in the order of the source vocabulary (a corpus's is sorted), as eval always did.
+  const unknown = fromSymbols.filter((_, id) => seen.has(id));
   return { ids: out.slice(0, length), unknown };
 }
 
