@@ -9,7 +9,8 @@
 import path from 'node:path';
 import type { CommandName, ReplyOf, RequestOf } from '../protocol/messages';
 import type { CorpusReport, RunEnd } from '../protocol/types';
-import type { RunLibrary, RunRecord } from '../model/run-library';
+import type { RunLibrary } from '../model/run-library';
+import type { RunRecord } from '../model/run-records';
 import type { TrainingSnapshot } from '../model/snapshot';
 
 export interface RunsContext {
@@ -51,7 +52,7 @@ export class EngineRuns {
    * the runs that are not training keep what the retention policy says. Never fails.
    */
   async ended(dir: string, end: RunEnd, started: RunRecord): Promise<void> {
-    const { updateRunRecord } = await import('../model/run-library');
+    const { updateRunRecord } = await import('../model/run-records');
     const endedAt = new Date().toISOString();
     await updateRunRecord(dir, (record) => ({ ...record, endedAt, end }), started).catch(
       () => undefined,
@@ -74,7 +75,7 @@ export class EngineRuns {
       'model:resumePlan': async () => {
         const open = context.model();
         if (!open) return { plan: null };
-        const { corpusSourceFor, planResume } = await import('../model/run-library');
+        const { corpusSourceFor, planResume } = await import('../model/run-records');
         // Only without an open corpus does a resume reopen the one its run folder recorded.
         const found = !open.corpus && open.path ? await corpusSourceFor(open.path) : null;
         return { plan: planResume(open.snapshot, open.corpus, found?.available ?? false) };

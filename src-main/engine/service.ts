@@ -31,7 +31,7 @@ import type { CorpusReport, RunConfig, RunEnd, TrainingState } from '../protocol
 import type { Corpus } from '../corpus';
 import type { Generator, RunResult, TrainingSession } from './index';
 import type { TrainingSnapshot } from '../model/snapshot';
-import type { CorpusSource, RunRecord } from '../model/run-library';
+import type { CorpusSource, RunRecord } from '../model/run-records';
 import { EngineRuns } from './runs-handlers';
 import { EngineActivations } from './activations-handlers';
 
@@ -270,7 +270,7 @@ export class EngineService {
     const [{ TrainingSession }, { CheckpointManager }, records] = await Promise.all([
       import('./index'),
       import('../model'),
-      import('../model/run-library'),
+      import('../model/run-records'),
     ]);
     const runId = records.newRunId();
     const dir = this.runDir(runId);
@@ -386,7 +386,7 @@ export class EngineService {
 
   /** A checkpoint opened for a resume brings its corpus back, when its run folder recorded one. */
   private async reopenCorpusOf(modelPath: string): Promise<void> {
-    const { corpusSourceFor } = await import('../model/run-library');
+    const { corpusSourceFor } = await import('../model/run-records');
     const found = await corpusSourceFor(modelPath);
     if (found?.available) await this.openCorpus(found.source).catch(() => undefined);
   }

@@ -10,15 +10,15 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src-main/errors';
 import { checkpointFileName, saveModel } from '../../src-main/model';
+import { RunLibrary } from '../../src-main/model/run-library';
 import {
   corpusSourceFor,
   MAX_RECORD_BYTES,
   newRunId,
   planResume,
-  RunLibrary,
   updateRunRecord,
   type RunRecord,
-} from '../../src-main/model/run-library';
+} from '../../src-main/model/run-records';
 import { RUN_ID_PATTERN } from '../../src-main/protocol/schema';
 import type { MetricsHistory } from '../../src-main/protocol/types';
 import { tinyConfig, tinySnapshot } from './fixtures';
