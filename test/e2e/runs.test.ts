@@ -56,7 +56,7 @@ const corpusOpened = new WeakSet<Page>();
 /** Opens the corpus (once per page) and trains a short run to its end. */
 async function train(page: Page, steps: number, learningRate: number): Promise<void> {
   if (!corpusOpened.has(page)) {
-    await page.getByLabel('Open corpus').setInputFiles(corpusFile());
+    await page.getByLabel('Open corpus', { exact: true }).setInputFiles(corpusFile());
     await page
       .getByRole('button', { name: 'Start training' })
       .and(page.locator(':enabled'))
