@@ -156,10 +156,15 @@ export async function corpusSourceFor(
   return { source: record.source, available: (await sourceState(record.source)) !== 'missing' };
 }
 
-/** A new run id: the UTC start time and 6 random hex digits, so a name sort is a time sort. */
+/**
+ * A new run id: the UTC start time to the second, then its milliseconds as 3 hex digits
+ * (000–3e7) and 3 random ones, so a name sort is a time sort even for two runs started
+ * within one second (a resume straight after a short run, say).
+ */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  const millis = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+  return `${stamp}-${millis}${randomBytes(2).toString('hex').slice(0, 3)}`;
 }
 
 /**

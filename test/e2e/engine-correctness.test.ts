@@ -92,13 +92,17 @@ describe('the engine, as the window shows it', () => {
     }
     await screenshot(fresh, 'e2e-engine-1-locked-fields');
 
-    // A new learning rate and more steps: the resume takes them, and says so.
+    // A new learning rate and 40 more steps: the resume takes them, and says so.
     const learningRate = Number(
       await fresh.getByLabel('Learning rate', { exact: true }).inputValue(),
     );
-    await setField(fresh, 'Steps', 100);
     await setField(fresh, 'Learning rate', 0.5);
-    await fresh.getByRole('button', { name: 'Resume training from this model' }).click();
+    const resume = fresh.getByRole('form', { name: 'Resume training' });
+    await resume.getByLabel('Train', { exact: true }).fill('40');
+    await expect
+      .poll(() => resume.getByText('Train 40 more steps, to step 100.').count())
+      .toBe(1);
+    await resume.getByRole('button', { name: 'Train to step 100' }).click();
     const notice = fresh.getByText(/^Resuming at step 60: /);
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toBe(

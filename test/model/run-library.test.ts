@@ -85,11 +85,17 @@ const RUN_B = '20250102-120000-bbbbbb';
 const RUN_C = '20250103-120000-cccccc';
 
 describe('run ids', () => {
-  it('are made of the UTC start time and six hex digits, and sort by time', () => {
+  it('are made of the UTC start time, its milliseconds and random hex digits, and sort by time', () => {
     const early = newRunId(new Date('2025-03-04T05:06:07.890Z'));
-    expect(early).toMatch(/^20250304-050607-[0-9a-f]{6}$/);
+    // 890 ms is 0x37a: the first three digits after the time.
+    expect(early).toMatch(/^20250304-050607-37a[0-9a-f]{3}$/);
     expect(early).toMatch(RUN_ID_PATTERN);
     expect(newRunId(new Date('2025-03-04T05:06:08Z')) > early).toBe(true);
+    // Two runs within one second still sort by time, whatever the random digits.
+    for (let i = 0; i < 20; i += 1) {
+      expect(newRunId(new Date('2025-03-04T05:06:07.891Z')) > early).toBe(true);
+      expect(newRunId(new Date('2025-03-04T05:06:07.005Z')) < early).toBe(true);
+    }
   });
 
   it('refuse anything else before a path is made of it', async () => {
