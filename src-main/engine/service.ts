@@ -34,6 +34,7 @@ import type { TrainingSnapshot } from '../model/snapshot';
 import type { CorpusSource, RunRecord } from '../model/run-library';
 import { EngineRuns } from './runs-handlers';
 import { EngineActivations } from './activations-handlers';
+import { sessionView } from './run-view';
 
 export interface EngineServiceOptions {
   /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
@@ -102,10 +103,16 @@ export class EngineService {
     });
     this.handlers = {
       'engine:info': async () => (await import('./index')).engineInfo(),
+      'engine:session': async () =>
+        sessionView(this.corpusReport, this.corpusSource, this.run, await this.runs.library()),
       'corpus:open': (request) =>
         this.openCorpus({ kind: 'file', path: request.file.path, options: request.options }),
       'corpus:openSample': (request) =>
         this.openCorpus({ kind: 'sample', options: request.options }),
+      'corpus:reread': async ({ options }) => {
+        if (!this.corpusSource) throw new UsageError('corpus/none', 'open a corpus first');
+        return this.openCorpus({ ...this.corpusSource, options });
+      },
       'presets:list': async () => {
         const { presets } = await import('../protocol/run-config');
         const corpus = this.corpusReport;
