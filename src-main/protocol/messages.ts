@@ -257,6 +257,12 @@ export interface ShellApi {
    * Desktop: the file's own path (webUtils.getPathForFile). Browser: uploads it first.
    */
   fileRef(file: File): Promise<FileRef>;
+  /**
+   * Browser mode: uploads the files of a folder the user picked (an `<input webkitdirectory>`,
+   * paths in `webkitRelativePath`) into one folder on the engine's machine and returns it.
+   * The desktop picks folders with its native dialog instead, and rejects this.
+   */
+  folderRef(files: File[]): Promise<FileRef>;
   /** Asks where to open from (desktop: native dialog; browser: null → use the file control). */
   /** 'corpus-folder' picks a folder (on Windows and Linux one dialog cannot pick both). */
   chooseOpenPath(purpose: 'corpus' | 'corpus-folder' | 'model'): Promise<FileRef | null>;
