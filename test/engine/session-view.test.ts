@@ -8,32 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { EngineService } from '../../src-main/engine/service';
 import { CheckpointManager, readModelSummary } from '../../src-main/model';
 import { RunLibrary } from '../../src-main/model/run-library';
+import { tinyConfig } from '../model/fixtures';
 import type { EngineEvent, EventOf, EventType } from '../../src-main/protocol/messages';
 import type { CorpusOptions, CorpusReport, RunConfig } from '../../src-main/protocol/types';
 
-function tinyConfig(steps: number): RunConfig {
-  const config = defaultRunConfig();
-  config.model = { ...config.model, layers: [16], input: 'one-hot', dropout: 0 };
-  config.training = {
-    ...config.training,
-    batchSize: 8,
-    unrollings: 10,
-    steps,
-    optimizer: 'adam',
-    learningRate: 0.01,
-    schedule: { kind: 'constant' },
-    // Every validation is checkpointed, so best.lstm always holds the best validation.
-    summaryEvery: 20,
-    sampleEvery: 50,
-    sampleCount: 1,
-    sampleLength: 10,
-    checkpointEvery: 20,
-    keepCheckpoints: 2,
-  };
+/** A tiny run that validates and checkpoints every 20 steps and keeps two step files. */
+function tinyRun(steps: number): RunConfig {
+  const config = tinyConfig({ layers: [16] });
+  // Every validation is checkpointed, so best.lstm always holds the best validation.
+  Object.assign(config.training, { steps, summaryEvery: 20, checkpointEvery: 20 });
+  config.training.keepCheckpoints = 2;
   return config;
 }
 
@@ -104,7 +91,7 @@ describe('engine:session, corpus:reread and the best checkpoint', () => {
       options: { ...KEEP, normalisation: 'text8' },
     });
     const { runId } = await service.dispatch('training:start', {
-      config: tinyConfig(100_000),
+      config: tinyRun(100_000),
       resume: false,
     });
     await waitFor('training:checkpoint', (e) => e.runId === runId && e.step >= 60);
