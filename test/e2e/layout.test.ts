@@ -78,7 +78,7 @@ describe('the window at 800, 1024 and 1440 px', () => {
     for (const width of [1440, 1024, 800]) {
       await page.setViewportSize({ width, height: 900 });
       for (const tab of ['Generator', 'Models', 'Runs', 'Compare runs', 'Look inside']) {
-        await page.getByRole('tab', { name: tab }).click();
+        await page.getByRole('tab', { name: tab, exact: true }).click();
         await page.mouse.move(0, 0);
         expect(await problemsScrolledThrough(page), `${width} px, ${tab}`).toEqual([]);
         await page.screenshot({

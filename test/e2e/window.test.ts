@@ -194,7 +194,9 @@ describe('bugs of the window', () => {
     await stopButton(page).click();
     await waitForStatus(page, /^Stopped at step/, 30_000);
     await expect.poll(() => page.locator('#start-blocker').textContent()).toBe('');
-    expect(await page.getByRole('button', { name: 'Start training' }).isEnabled()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Start training' }).isEnabled())
+      .toBe(true);
     expect(problems).toEqual([]);
   });
 
