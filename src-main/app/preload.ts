@@ -54,6 +54,9 @@ export function buildShell(): ShellApi {
       if (!filePath) throw new Error('this file has no path on disk; save it first, then open it');
       return call(SHELL_CHANNELS.droppedFile, filePath) as Promise<FileRef>;
     },
+    folderRef: async () => {
+      throw new Error('choose a folder with File › Open Corpus Folder…');
+    },
     chooseOpenPath: (purpose) =>
       call(SHELL_CHANNELS.chooseOpenPath, purpose) as Promise<FileRef | null>,
     chooseSavePath: (purpose, suggestedName) =>

@@ -34,6 +34,8 @@ import type { TrainingSnapshot } from '../model/snapshot';
 import type { CorpusSource, RunRecord } from '../model/run-records';
 import { EngineRuns } from './runs-handlers';
 import { EngineActivations } from './activations-handlers';
+import { readCorpus, withOptions } from './corpus-source';
+import { sessionView } from './run-view';
 
 export interface EngineServiceOptions {
   /** Where run folders (checkpoints) and the recent-models list live; created on demand. */
@@ -102,10 +104,14 @@ export class EngineService {
     });
     this.handlers = {
       'engine:info': async () => (await import('./index')).engineInfo(),
+      'engine:session': async () =>
+        sessionView(this.corpusReport, this.corpusSource, this.run, await this.runs.library()),
       'corpus:open': (request) =>
         this.openCorpus({ kind: 'file', path: request.file.path, options: request.options }),
       'corpus:openSample': (request) =>
         this.openCorpus({ kind: 'sample', options: request.options }),
+      'corpus:reread': async ({ options }) =>
+        this.openCorpus(withOptions(this.corpusSource, options)),
       'presets:list': async () => {
         const { presets } = await import('../protocol/run-config');
         const corpus = this.corpusReport;
@@ -217,17 +223,7 @@ export class EngineService {
   private async openCorpus(source: CorpusSource): Promise<CorpusReport> {
     if (this.run)
       throw new UsageError('engine/busy', 'stop training before opening another corpus');
-    const corpusModule = await import('../corpus');
-    const onProgress = (progress: { bytesRead: number; totalBytes: number }) =>
-      this.emit({
-        type: 'corpus:progress',
-        bytesRead: progress.bytesRead,
-        totalBytes: progress.totalBytes,
-      });
-    const corpus =
-      source.kind === 'sample'
-        ? await corpusModule.loadSampleCorpus(source.options, onProgress)
-        : await corpusModule.loadCorpus(source.path, source.options, onProgress);
+    const corpus = await readCorpus(source, this.emit);
     this.corpus = corpus;
     this.corpusReport = corpus.report;
     this.corpusSource = source;

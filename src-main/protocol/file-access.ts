@@ -35,8 +35,11 @@ const reads = (request: { file: { path: string } }): NamedFile[] => [
 
 const NAMED_FILES = {
   'engine:info': none,
+  'engine:session': none,
   'corpus:open': reads,
   'corpus:openSample': none,
+  // Reads again only the corpus the engine has open (its path was checked when opened).
+  'corpus:reread': none,
   'presets:list': none,
   'presets:estimate': none,
   'training:start': none,

@@ -10,6 +10,7 @@ import type {
   CorpusOptions,
   CorpusReport,
   EngineInfo,
+  EngineSession,
   Estimate,
   GeneratedChar,
   GenerateOptions,
@@ -38,10 +39,17 @@ export interface FileRef {
 export interface Commands {
   /** The backend, TensorFlow version and library source. */
   'engine:info': { request: Record<string, never>; reply: EngineInfo };
+  /**
+   * What the engine holds now, for a window that (re)connects: the open corpus with the
+   * options it was read with, and the run in progress with its history so far.
+   */
+  'engine:session': { request: Record<string, never>; reply: EngineSession };
   /** Reads a corpus (zip, text file or folder); progress arrives as `corpus:progress`. */
   'corpus:open': { request: { file: FileRef; options: CorpusOptions }; reply: CorpusReport };
   /** Reads the bundled sample corpus. */
   'corpus:openSample': { request: { options: CorpusOptions }; reply: CorpusReport };
+  /** Reads the open corpus again, from where it came, with other options. */
+  'corpus:reread': { request: { options: CorpusOptions }; reply: CorpusReport };
   /** Presets sized to the open corpus (`seed` first). */
   'presets:list': { request: Record<string, never>; reply: { presets: Preset[] } };
   /** Parameter count, memory and time for a configuration on the open corpus. */
@@ -123,8 +131,10 @@ export type CommandName = keyof Commands;
  */
 const CHANNEL_SET = {
   'engine:info': true,
+  'engine:session': true,
   'corpus:open': true,
   'corpus:openSample': true,
+  'corpus:reread': true,
   'presets:list': true,
   'presets:estimate': true,
   'training:start': true,
@@ -247,6 +257,12 @@ export interface ShellApi {
    * Desktop: the file's own path (webUtils.getPathForFile). Browser: uploads it first.
    */
   fileRef(file: File): Promise<FileRef>;
+  /**
+   * Browser mode: uploads the files of a folder the user picked (an `<input webkitdirectory>`,
+   * paths in `webkitRelativePath`) into one folder on the engine's machine and returns it.
+   * The desktop picks folders with its native dialog instead, and rejects this.
+   */
+  folderRef(files: File[]): Promise<FileRef>;
   /** Asks where to open from (desktop: native dialog; browser: null → use the file control). */
   /** 'corpus-folder' picks a folder (on Windows and Linux one dialog cannot pick both). */
   chooseOpenPath(purpose: 'corpus' | 'corpus-folder' | 'model'): Promise<FileRef | null>;

@@ -147,8 +147,10 @@ const jobIdSchema = z.strictObject({ jobId: z.string().min(1).max(100) });
 /** The request schema of every command; a command missing here fails to compile. */
 export const requestSchemas = {
   'engine:info': empty,
+  'engine:session': empty,
   'corpus:open': z.strictObject({ file: fileRefSchema, options: corpusOptionsSchema }),
   'corpus:openSample': z.strictObject({ options: corpusOptionsSchema }),
+  'corpus:reread': z.strictObject({ options: corpusOptionsSchema }),
   'presets:list': empty,
   'presets:estimate': z.strictObject({ config: runConfigSchema }),
   'training:start': z.strictObject({ config: runConfigSchema, resume: z.boolean() }),

@@ -274,6 +274,36 @@ export interface RecentModel {
 
 export type TrainingState = 'idle' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
 
+/**
+ * A checkpoint file of a run (a step file or best.lstm). `best`: it holds the run's best
+ * validation result (best.lstm; in a `training:checkpoint` event, the step file best.lstm
+ * was just copied from).
+ */
+export interface CheckpointRecord {
+  step: number;
+  path: string;
+  best: boolean;
+}
+
+/** The run in progress as a window that attaches to it needs it: enough to redraw everything. */
+export interface RunView {
+  runId: string;
+  state: TrainingState;
+  step: number;
+  totalSteps: number;
+  config: RunConfig;
+  history: MetricsHistory;
+  bestValidation: { step: number; bitsPerChar: number } | null;
+  /** The checkpoints on disk, oldest first. */
+  checkpoints: CheckpointRecord[];
+}
+
+/** What the engine holds now (reply of `engine:session`). */
+export interface EngineSession {
+  corpus: { report: CorpusReport; options: CorpusOptions } | null;
+  run: RunView | null;
+}
+
 export interface EngineInfo {
   backend: string;
   tensorflowVersion: string;

@@ -167,8 +167,8 @@ export async function startServer(options: StudioServerOptions): Promise<StudioS
     if (API_ROUTES.has(route) && !access.fromOwnPage(req))
       return sendText(res, 403, FORBIDDEN.origin);
     if (req.method === 'POST' && route === '/upload') {
-      const stored = await uploads.receive(req, fileNameHeader(req));
-      return sendJson(res, 200, { path: stored });
+      const folder = url.searchParams.get('folder');
+      return sendJson(res, 200, await uploads.receive(req, fileNameHeader(req), folder));
     }
     if (!isGet) return sendText(res, 405, 'method not allowed');
     if (route === '/models/save-path')

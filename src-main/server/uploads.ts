@@ -44,6 +44,33 @@ interface Stored {
   createdAt: number;
 }
 
+/** Where an upload landed: the file, its upload folder's id, and the top of what it named. */
+export interface Received {
+  path: string;
+  /** The upload folder's id: name it as `folder` to put more files of a picked folder there. */
+  folder: string;
+  /** The first segment of the name given ("Books" for "Books/part 1/a.txt"): what to open. */
+  root: string;
+}
+
+/** Upload folder ids: 12 random bytes, hex. */
+const UPLOAD_ID = /^[0-9a-f]{24}$/;
+/** A folder's file keeps at most this many levels of its relative path. */
+const MAX_DEPTH = 16;
+
+/**
+ * A given name as path segments inside an upload folder: each sanitised on its own, so
+ * "..", "." and separators can never leave it; at most MAX_DEPTH deep, never empty.
+ */
+export function uploadSegments(givenName: string): string[] {
+  const names = givenName
+    .split(/[\\/]/)
+    .map((segment) => sanitiseName(segment, ''))
+    .filter((name) => name !== '')
+    .slice(-MAX_DEPTH);
+  return names.length > 0 ? names : ['upload'];
+}
+
 /** How often expired uploads are looked for: a quarter of the age, between 1 s and 10 min. */
 function sweepInterval(maxAgeMs: number): number {
   return Math.min(10 * 60_000, Math.max(1000, maxAgeMs / 4));
@@ -78,8 +105,9 @@ export class UploadStore {
       const dir = path.join(folder, entry.name);
       const info = await stat(dir);
       let bytes = 0;
-      for (const file of await readdir(dir, { withFileTypes: true })) {
-        if (file.isFile()) bytes += (await stat(path.join(dir, file.name))).size;
+      // Recursive: a picked folder's files keep their subfolders.
+      for (const file of await readdir(dir, { withFileTypes: true, recursive: true })) {
+        if (file.isFile()) bytes += (await stat(path.join(file.parentPath, file.name))).size;
       }
       store.stored.set(dir, { bytes, createdAt: info.mtimeMs });
     }
@@ -95,12 +123,23 @@ export class UploadStore {
   }
 
   /**
-   * Streams one request body to a new upload and returns its path. A refusal is an
-   * UploadError; once streaming has begun, the rest of an over-limit body is read and
-   * dropped so the client still gets the answer. Nothing is left behind on any failure.
+   * Streams one request body to a new upload and returns where it landed. With `folder`
+   * (an id an earlier answer gave), the file joins that upload folder instead: a picked
+   * folder's files land together, under their relative paths, as one upload. A refusal is
+   * an UploadError; once streaming has begun, the rest of an over-limit body is read and
+   * dropped so the client still gets the answer. Nothing is left behind on any failure
+   * (a folder that fails part-way is deleted whole).
    */
-  async receive(req: http.IncomingMessage, givenName: string): Promise<string> {
+  async receive(
+    req: http.IncomingMessage,
+    givenName: string,
+    folder: string | null = null,
+  ): Promise<Received> {
     const { maxUploadBytes, maxUploadTotalBytes, maxUploads } = this.limits;
+    const joining = folder === null ? null : path.join(this.folder, folder);
+    if (folder !== null && (!UPLOAD_ID.test(folder) || !this.stored.has(joining!))) {
+      throw new UploadError('upload/no-folder', 'that upload folder does not exist', 404);
+    }
     const declared = Number(req.headers['content-length'] ?? NaN);
     const expected = Number.isFinite(declared) && declared >= 0 ? declared : 0;
     const tooLarge = () =>
@@ -115,22 +154,30 @@ export class UploadStore {
         `the uploads would pass ${formatBytes(maxUploadTotalBytes)} in all; ${this.whenFreed()}`,
         507,
       );
-    if (expected > maxUploadBytes) throw tooLarge();
-    if (this.stored.size + this.arriving >= maxUploads) {
+    const refuse = async (refusal: UploadError): Promise<never> => {
+      // A folder missing one of its files is no use: it goes whole.
+      if (joining) await this.remove(joining);
+      throw refusal;
+    };
+    if (expected > maxUploadBytes) await refuse(tooLarge());
+    if (!joining && this.stored.size + this.arriving >= maxUploads) {
       throw new UploadError(
         'upload/too-many',
         `${maxUploads} uploads are kept already; ${this.whenFreed()}`,
         429,
       );
     }
-    if (this.usage().bytes + this.arrivingBytes + expected > maxUploadTotalBytes) throw overQuota();
+    if (this.usage().bytes + this.arrivingBytes + expected > maxUploadTotalBytes)
+      await refuse(overQuota());
 
     this.arriving += 1;
     let reserved = expected;
     this.arrivingBytes += reserved;
     // A generated folder holds the file under a sanitised copy of its name, so the corpus
     // report still shows "text8.zip" while the given name is never a path.
-    const dir = path.join(this.folder, randomBytes(12).toString('hex'));
+    const id = folder ?? randomBytes(12).toString('hex');
+    const dir = joining ?? path.join(this.folder, id);
+    const names = uploadSegments(givenName);
     let received = 0;
     let refusal: UploadError | null = null;
     const limiter = new Transform({
@@ -147,14 +194,19 @@ export class UploadStore {
       },
     });
     try {
-      await mkdir(dir, { mode: FOLDER_MODE });
-      const target = path.join(dir, sanitiseName(givenName, 'upload'));
+      if (!joining) await mkdir(dir, { mode: FOLDER_MODE });
+      const target = path.join(dir, ...names);
+      await mkdir(path.dirname(target), { recursive: true, mode: FOLDER_MODE });
       await pipeline(req, limiter, createWriteStream(target, { flags: 'wx', mode: FILE_MODE }));
       if (refusal) throw refusal;
-      this.stored.set(dir, { bytes: received, createdAt: Date.now() });
-      return target;
+      const kept = this.stored.get(dir);
+      this.stored.set(dir, {
+        bytes: (kept?.bytes ?? 0) + received,
+        createdAt: kept?.createdAt ?? Date.now(),
+      });
+      return { path: target, folder: id, root: path.join(dir, names[0]!) };
     } catch (error) {
-      await rm(dir, { recursive: true, force: true });
+      await this.remove(dir);
       if (!(error instanceof UploadError))
         this.log(
           `an upload stopped after ${formatBytes(received)} (the connection was lost or idle); nothing was kept`,
@@ -164,6 +216,12 @@ export class UploadStore {
       this.arriving -= 1;
       this.arrivingBytes -= reserved;
     }
+  }
+
+  /** Forgets and deletes one upload folder. */
+  private async remove(dir: string): Promise<void> {
+    this.stored.delete(dir);
+    await rm(dir, { recursive: true, force: true });
   }
 
   /** Deletes uploads older than the age limit; returns how many. */

@@ -179,28 +179,53 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
   const withQuery = (path: string, params: Record<string, string>): string =>
     `${path}?${new URLSearchParams(params).toString()}`;
 
+  /**
+   * POSTs one file to the server's uploads folder under `name` (a relative path for a
+   * folder's files); with `folder`, into the folder an earlier upload of this folder made.
+   */
+  const upload = async (
+    file: File,
+    name: string,
+    folder?: string,
+  ): Promise<{ path: string; folder: string; root: string }> => {
+    let response: Response;
+    try {
+      response = await environment.fetch(folder ? withQuery('/upload', { folder }) : '/upload', {
+        method: 'POST',
+        headers: {
+          'x-file-name': encodeURIComponent(name),
+          'content-type': 'application/octet-stream',
+        },
+        body: file,
+      });
+    } catch {
+      throw new EngineError(
+        'upload/failed',
+        `Uploading ${file.name} failed: the connection to the server was lost`,
+      );
+    }
+    if (!response.ok) throw await httpError(response, `Uploading ${file.name}`);
+    return (await response.json()) as { path: string; folder: string; root: string };
+  };
+
   const shell: ShellApi = {
     kind: 'browser',
     async fileRef(file: File): Promise<FileRef> {
-      let response: Response;
-      try {
-        response = await environment.fetch('/upload', {
-          method: 'POST',
-          headers: {
-            'x-file-name': encodeURIComponent(file.name),
-            'content-type': 'application/octet-stream',
-          },
-          body: file,
-        });
-      } catch {
-        throw new EngineError(
-          'upload/failed',
-          `Uploading ${file.name} failed: the connection to the server was lost`,
-        );
+      const { path } = await upload(file, file.name);
+      return { path };
+    },
+    async folderRef(files: File[]): Promise<FileRef> {
+      // Every file goes into the one folder the first upload creates; hidden files stay home.
+      const wanted = files.filter(
+        (file) => !relativePath(file).some((segment) => segment.startsWith('.')),
+      );
+      if (wanted.length === 0) throw new EngineError('upload/empty', 'the folder has no files');
+      let folder: { id: string; root: string } | null = null;
+      for (const file of wanted) {
+        const reply = await upload(file, relativePath(file).join('/'), folder?.id);
+        folder ??= { id: reply.folder, root: reply.root };
       }
-      if (!response.ok) throw await httpError(response, `Uploading ${file.name}`);
-      const body = (await response.json()) as { path: string };
-      return { path: body.path };
+      return { path: folder!.root };
     },
     async chooseOpenPath(): Promise<FileRef | null> {
       return null;
@@ -241,6 +266,12 @@ export function createBrowserBridge(environment: BrowserBridgeEnvironment): Brow
       socket?.close();
     },
   };
+}
+
+/** A picked folder's file as its path segments ("Books/part 1/a.txt"), or just its name. */
+function relativePath(file: File): string[] {
+  const relative = (file as File & { webkitRelativePath?: string }).webkitRelativePath;
+  return (relative || file.name).split('/').filter((segment) => segment !== '');
 }
 
 /** This page's real surroundings: its location, WebSocket and fetch. */

@@ -10,6 +10,7 @@ import type {
   SplitSize,
 } from '../../src-main/protocol/types';
 import type { StudioContext } from './context';
+import { readableMessage } from './errors';
 
 export type SplitKind = 'fraction' | 'chars';
 
@@ -61,7 +62,7 @@ export function vocabularyLimits(
   return limits;
 }
 
-type Source = { kind: 'file'; ref: FileRef; name: string } | { kind: 'sample' };
+const REREAD_DELAY_MS = 400;
 
 export class CorpusState {
   normalisation = $state<Normalisation>('keep');
@@ -78,11 +79,16 @@ export class CorpusState {
   /** Bytes read so far while a corpus is being read. */
   progress = $state.raw<{ bytesRead: number; totalBytes: number } | null>(null);
   report = $state.raw<CorpusReport | null>(null);
-  /** The last failure of opening a corpus, as one line. */
+  /**
+   * The last failure of opening or re-reading a corpus, as one line. It is shown (and
+   * announced) in the corpus pane only, never also in the window's alerts.
+   */
   error = $state<string | null>(null);
-  /** The options the open corpus was read with (to offer re-reading when they change). */
+  /** The options the open corpus was read with (the form's options differ → read again). */
   private readWith = $state<string | null>(null);
-  private source: Source | null = null;
+  /** The options of the last re-read attempt, so a failing one is not retried in a loop. */
+  private attempted: string | null = null;
+  private rereadTimer: ReturnType<typeof setTimeout> | null = null;
 
   readonly validation = $derived(
     splitSize(this.validationKind, this.validationValue, 'The validation split'),
@@ -91,13 +97,17 @@ export class CorpusState {
     this.testEnabled ? splitSize(this.testKind, this.testValue, 'The test split') : undefined,
   );
   readonly limits = $derived(vocabularyLimits(this.minFrequency, this.maxVocabulary));
-  /** Why the options cannot be used, or null. */
-  readonly optionsProblem = $derived.by(() => {
-    if (typeof this.validation === 'string') return this.validation;
-    if (typeof this.test === 'string') return this.test;
-    if (typeof this.limits === 'string') return this.limits;
-    return null;
+  /** Each option's problem, by field (what the pane marks with aria-invalid). */
+  readonly fieldProblems = $derived({
+    validation: problemOf(this.validation),
+    test: problemOf(this.test),
+    minFrequency: problemOf(vocabularyLimits(this.minFrequency, null)),
+    maxVocabulary: problemOf(vocabularyLimits(null, this.maxVocabulary)),
   });
+  /** Why the options cannot be used, or null. */
+  readonly optionsProblem = $derived(
+    Object.values(this.fieldProblems).find((problem) => problem !== null) ?? null,
+  );
   readonly options = $derived.by((): CorpusOptions | null => {
     if (
       typeof this.validation === 'string' ||
@@ -113,7 +123,10 @@ export class CorpusState {
     if (this.test) options.test = this.test;
     return options;
   });
-  /** The open corpus was read with other options than the form now shows. */
+  /**
+   * The open corpus was read with other options than the form now shows: it is read again
+   * (`scheduleReread`), and until then training would not use what the form shows.
+   */
   readonly optionsChanged = $derived(
     this.report !== null && this.options !== null && JSON.stringify(this.options) !== this.readWith,
   );
@@ -136,59 +149,107 @@ export class CorpusState {
 
   /** Opens a file the user picked or dropped. */
   async open(file: File): Promise<void> {
-    await this.read(async () => {
+    await this.read('Opening the corpus', async (options) => {
       const ref = await this.context.shell.fileRef(file);
-      this.source = { kind: 'file', ref, name: file.name };
-      return ref;
+      return this.context.api.corpusOpen({ file: ref, options });
     });
   }
 
-  /** Opens a path the engine can read (desktop dialogs). */
-  async openRef(ref: FileRef, name: string): Promise<void> {
-    this.source = { kind: 'file', ref, name };
-    await this.read(async () => ref);
+  /** Opens a path the engine can read (desktop dialogs, a folder uploaded in browser mode). */
+  async openRef(ref: FileRef): Promise<void> {
+    await this.read('Opening the corpus', (options) =>
+      this.context.api.corpusOpen({ file: ref, options }),
+    );
+  }
+
+  /** Browser mode: uploads the files of a folder the user picked, then opens the folder. */
+  async openFolder(files: File[]): Promise<void> {
+    await this.read('Opening the folder', async (options) => {
+      const ref = await this.context.shell.folderRef(files);
+      return this.context.api.corpusOpen({ file: ref, options });
+    });
   }
 
   /** Opens the bundled sample corpus. */
   async openSample(): Promise<void> {
-    this.source = { kind: 'sample' };
-    await this.read(async () => null);
+    await this.read('Opening the sample corpus', (options) =>
+      this.context.api.corpusOpenSample({ options }),
+    );
   }
 
-  /** Reads the open corpus again with the options the form now shows. */
+  /** Reads the open corpus again, from where the engine read it, with the options now shown. */
   async reread(): Promise<void> {
-    const source = this.source;
-    if (!source) return;
-    if (source.kind === 'sample') await this.openSample();
-    else await this.openRef(source.ref, source.name);
+    this.cancelReread();
+    if (!this.report || this.loading) return;
+    this.attempted = JSON.stringify(this.options);
+    await this.read('Reading the corpus again', (options) =>
+      this.context.api.corpusReread({ options }),
+    );
+  }
+
+  /**
+   * Re-reads once the options stop changing (typing a number changes them per keystroke).
+   * Options that already failed are not tried again until they change.
+   */
+  scheduleReread(delayMs = REREAD_DELAY_MS): void {
+    if (!this.optionsChanged || JSON.stringify(this.options) === this.attempted) return;
+    this.cancelReread();
+    this.rereadTimer = setTimeout(() => void this.reread(), delayMs);
+  }
+
+  private cancelReread(): void {
+    if (this.rereadTimer !== null) clearTimeout(this.rereadTimer);
+    this.rereadTimer = null;
+  }
+
+  /** Shows a corpus the engine already has open (a window that reconnects), with its options. */
+  adopt(report: CorpusReport, options: CorpusOptions): void {
+    this.normalisation = options.normalisation;
+    [this.validationKind, this.validationValue] = splitFields(options.validation);
+    this.testEnabled = options.test !== undefined;
+    if (options.test) [this.testKind, this.testValue] = splitFields(options.test);
+    this.minFrequency = options.minFrequency ?? null;
+    this.maxVocabulary = options.maxVocabulary ?? null;
+    this.report = report;
+    this.error = null;
+    this.readWith = JSON.stringify(this.options);
+    this.onOpened(report);
   }
 
   handleProgress(bytesRead: number, totalBytes: number): void {
     if (this.loading) this.progress = { bytesRead, totalBytes };
   }
 
-  private async read(resolve: () => Promise<FileRef | null>): Promise<void> {
+  private async read(
+    what: string,
+    request: (options: CorpusOptions) => Promise<CorpusReport>,
+  ): Promise<void> {
+    // Invalid options are shown at their fields, and the open controls are disabled then.
     const options = this.options;
-    if (!options) {
-      this.error = this.optionsProblem;
-      return;
-    }
+    if (!options || this.loading) return;
+    this.cancelReread();
     this.loading = true;
     this.error = null;
     this.progress = null;
     try {
-      const ref = await resolve();
-      const report = ref
-        ? await this.context.api.corpusOpen({ file: ref, options })
-        : await this.context.api.corpusOpenSample({ options });
+      const report = await request(options);
       this.report = report;
       this.readWith = JSON.stringify(options);
       this.onOpened(report);
     } catch (error) {
-      this.error = this.context.report(error, 'Opening the corpus');
+      this.error = `${what} failed: ${readableMessage(error)}`;
     } finally {
       this.loading = false;
       this.progress = null;
     }
   }
+}
+
+function problemOf(value: object | string | undefined): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** A protocol SplitSize → the form's kind and value. */
+function splitFields(size: SplitSize): [SplitKind, number] {
+  return 'fraction' in size ? ['fraction', size.fraction] : ['chars', size.chars];
 }

@@ -5,12 +5,20 @@
 import type { FileRef } from '../../src-main/protocol/messages';
 import type { ModelSummary, RecentModel } from '../../src-main/protocol/types';
 import type { StudioContext } from './context';
-import { safeFileName, stripExtension } from './format';
+import { formatInteger, safeFileName, stripExtension } from './format';
 
 /** "tiny.txt" at step 200 → "tiny-step200.lstm". */
 export function suggestedModelName(corpusName: string | null, step: number): string {
   const base = safeFileName(stripExtension(corpusName ?? 'model'));
   return `${base}-step${step}.lstm`;
+}
+
+/** A run's best checkpoint, as "Save model" offers it. */
+export interface BestCheckpoint {
+  runId: string;
+  /** Its file in the run folder (best.lstm). */
+  file: string;
+  step: number;
 }
 
 export class ModelsState {
@@ -21,7 +29,12 @@ export class ModelsState {
   /** Browser mode: where the last saved model can be downloaded. */
   downloadUrl = $state<string | null>(null);
   savedPath = $state<string | null>(null);
-  exportedFiles = $state.raw<string[]>([]);
+  /** What the last save wrote: "the best checkpoint (step 600)" or "step 700". */
+  savedWhat = $state<string | null>(null);
+  /** The exported files, each with its download URL in browser mode (null on the desktop). */
+  exportedFiles = $state.raw<{ path: string; name: string; url: string | null }[]>([]);
+  /** What "Save model" saves when the run has a best checkpoint: it, or the last step. */
+  saveChoice = $state<'best' | 'last'>('best');
 
   constructor(
     private readonly context: StudioContext,
@@ -38,16 +51,32 @@ export class ModelsState {
     }
   }
 
-  /** Saves the current model: a desktop dialog, or a path in the server's models folder. */
-  async save(corpusName: string | null, step: number): Promise<void> {
+  /**
+   * Saves the current model (a desktop dialog, or a path in the server's models folder);
+   * with `best`, a copy of that checkpoint of the run instead (the open model stays the
+   * run's last step).
+   */
+  async save(corpusName: string | null, step: number, best: BestCheckpoint | null): Promise<void> {
     await this.run('Saving the model', async () => {
       const file = await this.context.shell.chooseSavePath(
         'model',
-        suggestedModelName(corpusName, step),
+        suggestedModelName(corpusName, best?.step ?? step),
       );
       if (!file) return;
-      const { path, summary } = await this.context.api.modelSave({ file });
-      this.current = summary;
+      let path: string;
+      if (best) {
+        ({ path } = await this.context.api.runsSaveCheckpoint({
+          runId: best.runId,
+          file: best.file,
+          target: file,
+        }));
+        this.savedWhat = `the best checkpoint (step ${formatInteger(best.step)})`;
+      } else {
+        const saved = await this.context.api.modelSave({ file });
+        path = saved.path;
+        this.current = saved.summary;
+        this.savedWhat = `step ${formatInteger(saved.summary.step)}`;
+      }
       this.savedPath = path;
       this.downloadUrl = this.context.shell.downloadUrl(path);
       await this.loadRecent();
@@ -100,7 +129,11 @@ export class ModelsState {
       const dir = await this.context.shell.chooseSavePath('export', safeFileName(name));
       if (!dir) return;
       const { files } = await this.context.api.modelExport({ dir, format: 'tfjs' });
-      this.exportedFiles = files;
+      this.exportedFiles = files.map((path) => ({
+        path,
+        name: path.split(/[\\/]/).pop() ?? path,
+        url: this.context.shell.downloadUrl(path),
+      }));
     });
   }
 
@@ -113,6 +146,7 @@ export class ModelsState {
     this.current = summary;
     // A run's checkpoint was not saved by the user: nothing to say "Saved as" about.
     this.savedPath = from === 'file' ? summary.path : null;
+    this.savedWhat = null;
     this.downloadUrl = null;
     this.onOpened(summary, from);
   }

@@ -4,7 +4,13 @@
  * (why Start is disabled, whether there is a model to generate from).
  */
 import type { EngineEvent, MenuCommand, RendererBridge } from '../../src-main/protocol/messages';
-import type { EngineInfo, ModelSummary, RecentModel } from '../../src-main/protocol/types';
+import type {
+  EngineInfo,
+  EngineSession,
+  ModelSummary,
+  Normalisation,
+  RecentModel,
+} from '../../src-main/protocol/types';
 import { CompareState } from './compare-state.svelte';
 import type { StudioContext } from './context';
 import { CorpusState } from './corpus-state.svelte';
@@ -13,6 +19,7 @@ import { formatInteger } from './format';
 import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
+import type { ModelVocabulary } from './prime-check';
 import { ResumeState } from './resume-state.svelte';
 import { RunLibraryState, runName } from './run-library-state.svelte';
 import { TrainingMonitor } from './training-monitor.svelte';
@@ -28,6 +35,8 @@ const MAX_ALERTS = 4;
 /** What the UI does for menu commands that need a file control (the browser has no dialogs). */
 export interface FilePickers {
   corpus(): void;
+  /** Browser mode: the folder chooser (the desktop uses its native dialog). */
+  corpusFolder(): void;
   model(): void;
 }
 
@@ -41,6 +50,8 @@ export class Studio {
   recoverable = $state.raw<RecentModel | null>(null);
   info = $state.raw<EngineInfo | null>(null);
   private nextAlertId = 1;
+  /** Events arriving while `attach` waits for the engine's answer. */
+  private arriving: EngineEvent[] | null = null;
 
   readonly context: StudioContext;
   readonly corpus: CorpusState;
@@ -56,14 +67,33 @@ export class Studio {
   readonly hasModel = $derived.by(
     () => this.models.current !== null || (this.training.step > 0 && this.training.runId !== null),
   );
-  /** Why "Start training" is disabled, or null when it is enabled. */
+  /**
+   * Why "Start training" is disabled, or null when it is enabled: every field shown (the
+   * corpus options too) is valid, and the open corpus was read with the options shown.
+   */
   readonly startBlocker = $derived.by(() => {
     if (!this.connected) return 'The engine is disconnected';
     if (this.training.active) return 'A run is in progress';
     if (this.corpus.loading) return 'The corpus is still being read';
     if (!this.corpus.report) return 'Open a corpus first';
+    if (this.corpus.optionsProblem) return this.corpus.optionsProblem;
+    if (this.corpus.optionsChanged)
+      return this.corpus.error ?? 'The corpus is read again with the options shown';
     // The engine's own check of the configuration against the open corpus has the last word.
     return this.form.configProblems[0] ?? this.form.estimate?.problems[0] ?? null;
+  });
+  /** The run's best checkpoint, when "Save model" can offer it instead of the last step. */
+  readonly bestToSave = $derived.by(() => {
+    const best = this.training.bestCheckpoint;
+    const runId = this.training.runId;
+    if (!best || !runId || best.step === this.training.step) return null;
+    const validation = this.training.validationPerplexity.find((v) => v.x === best.step);
+    return {
+      runId,
+      file: best.path.split(/[\\/]/).pop()!,
+      step: best.step,
+      bitsPerChar: validation ? Math.log2(validation.y) : null,
+    };
   });
   /** Why generation is disabled, or null. */
   readonly generateBlocker = $derived.by(() => {
@@ -94,7 +124,10 @@ export class Studio {
     bridge.api.onEvent((event) => this.handleEvent(event));
   }
 
-  /** First requests once the window is up: presets, recent models, runs, crash recovery, engine info. */
+  /**
+   * First requests once the window is up: presets, recent models, runs, crash recovery,
+   * engine info, then what the engine already holds (a reload keeps the corpus and the run).
+   */
   async init(): Promise<void> {
     await Promise.all([
       this.form.loadPresets(),
@@ -107,6 +140,35 @@ export class Studio {
         .then((info) => (this.info = info))
         .catch(() => {}),
     ]);
+    await this.attach();
+  }
+
+  /**
+   * Shows the engine's open corpus and the run in progress, with the run's configuration.
+   * Events that arrive while the answer is on its way are applied again after it, when
+   * they are newer than the state it describes.
+   */
+  async attach(): Promise<void> {
+    let session: EngineSession;
+    const arrived: EngineEvent[] = [];
+    this.arriving = arrived;
+    try {
+      session = await this.bridge.api.engineSession({});
+    } catch {
+      return; // An engine without the answer leaves a fresh window, as before.
+    } finally {
+      this.arriving = null;
+    }
+    if (session.corpus && !this.corpus.report) {
+      this.corpus.adopt(session.corpus.report, session.corpus.options);
+    }
+    const run = session.run;
+    if (run && (this.training.runId === null || this.training.runId === run.runId)) {
+      this.training.attach(run);
+      this.form.applyConfig(run.config);
+      if (session.corpus) this.generator.vocabulary = vocabularyOf(session.corpus.report);
+      for (const event of arrived) if (newerThan(event, run.step)) this.training.handleEvent(event);
+    }
   }
 
   /** Shows one readable line in the alert region; returns it. */
@@ -125,6 +187,7 @@ export class Studio {
   }
 
   handleEvent(event: EngineEvent): void {
+    this.arriving?.push(event);
     switch (event.type) {
       case 'corpus:progress':
         this.corpus.handleProgress(event.bytesRead, event.totalBytes);
@@ -162,8 +225,12 @@ export class Studio {
   }
 
   async startTraining(): Promise<void> {
-    if (this.startBlocker) return;
-    await this.training.start($state.snapshot(this.form.config), false);
+    if (this.startBlocker || !this.corpus.report) return;
+    const vocabulary = vocabularyOf(this.corpus.report);
+    if (await this.training.start($state.snapshot(this.form.config), false)) {
+      this.models.current = null;
+      this.generator.vocabulary = vocabulary;
+    }
   }
 
   /**
@@ -188,11 +255,26 @@ export class Studio {
     return this.models.openRunCheckpoint(runId, file, name);
   }
 
+  /** Saves the model: the run's best checkpoint when there is one and it was chosen. */
   async saveModel(): Promise<void> {
+    const best = this.models.saveChoice === 'best' ? this.bestToSave : null;
     await this.models.save(
-      this.corpus.report?.name ?? this.models.current?.corpus.name ?? null,
+      this.models.current?.corpus.name ?? this.corpus.report?.name ?? null,
       this.training.step,
+      best,
     );
+  }
+
+  /** Opens a corpus folder: the native dialog, or (browser mode) the folder chooser. */
+  async openCorpusFolder(pickers: Pick<FilePickers, 'corpusFolder'>): Promise<void> {
+    if (this.bridge.shell.kind === 'browser') pickers.corpusFolder();
+    else await this.openCorpusWithDialog('corpus-folder');
+  }
+
+  /** Browser mode: uploads the files of a picked folder into one folder and opens it. */
+  async openFolderFiles(files: File[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.corpus.openFolder(files);
   }
 
   /** Adds a model file's loss history to "Compare runs" without loading its weights. */
@@ -225,7 +307,7 @@ export class Studio {
   private async openCorpusWithDialog(purpose: 'corpus' | 'corpus-folder'): Promise<boolean> {
     const ref = await this.bridge.shell.chooseOpenPath(purpose);
     if (!ref) return false;
-    await this.corpus.openRef(ref, ref.path.split(/[\\/]/).pop() ?? ref.path);
+    await this.corpus.openRef(ref);
     return true;
   }
 
@@ -240,7 +322,7 @@ export class Studio {
         if (!(await this.openCorpusWithDialog('corpus'))) pickers.corpus();
         break;
       case 'open-corpus-folder':
-        await this.openCorpusWithDialog('corpus-folder');
+        await this.openCorpusFolder(pickers);
         break;
       case 'open-sample-corpus':
         await this.corpus.openSample();
@@ -290,6 +372,10 @@ export class Studio {
   }
 
   private onModelOpened(summary: ModelSummary, from: 'file' | 'run'): void {
+    this.generator.vocabulary = {
+      symbols: summary.vocabulary,
+      normalisation: summary.normalisation,
+    };
     this.training.loadHistory(
       summary.history,
       summary.step,
@@ -301,4 +387,27 @@ export class Studio {
     if (from === 'file') this.compare.addModel(summary);
     void this.resume.refresh();
   }
+}
+
+/**
+ * Whether `event` tells more than a run's state at `step` (what `engine:session` answered):
+ * progress, validation and samples of later steps; checkpoint, state and end events always
+ * (they replace, so applying one twice changes nothing).
+ */
+function newerThan(event: EngineEvent, step: number): boolean {
+  if (
+    event.type === 'training:progress' ||
+    event.type === 'training:validation' ||
+    event.type === 'training:sample'
+  )
+    return event.step > step;
+  return event.type.startsWith('training:');
+}
+
+/** The vocabulary a model trained on `report` knows (to flag a generator prime). */
+function vocabularyOf(report: {
+  vocabulary: string[];
+  normalisation: Normalisation;
+}): ModelVocabulary {
+  return { symbols: report.vocabulary, normalisation: report.normalisation };
 }

@@ -6,19 +6,34 @@
  */
 import type { EngineEvent, EventOf } from '../../src-main/protocol/messages';
 import type {
+  CheckpointRecord,
   MetricsHistory,
   ProgressPoint,
   RunConfig,
+  RunView,
   SampleRecord,
   TrainingState,
 } from '../../src-main/protocol/types';
 import type { Point, StudioContext } from './context';
 import { formatDuration, formatInteger } from './format';
 
-export interface CheckpointNotice {
-  step: number;
-  path: string;
-  best: boolean;
+const BEST_FILE = /(?:^|[\\/])best\.lstm$/;
+
+/**
+ * The checkpoints on disk as the engine's events tell them (`notices`, one per file, oldest
+ * first): the last `keep` step files (the engine prunes older ones), and best.lstm's step,
+ * listed as best.lstm itself when its step file is gone. Exactly one is `best`: the last
+ * one written as best, which is what best.lstm holds.
+ */
+export function checkpointsOnDisk(notices: CheckpointRecord[], keep: number): CheckpointRecord[] {
+  const best = notices.filter((notice) => notice.best).at(-1) ?? null;
+  const files = notices.filter((notice) => !BEST_FILE.test(notice.path)).slice(-keep);
+  const list = files.map((file) => ({ ...file, best: file.step === best?.step }));
+  if (best && !list.some((file) => file.best)) {
+    list.push({ ...best, path: best.path.replace(/[^\\/]*$/, 'best.lstm') });
+    list.sort((a, b) => a.step - b.step);
+  }
+  return list;
 }
 
 export type PerplexityUnit = 'perplexity' | 'bits';
@@ -66,7 +81,8 @@ export class TrainingMonitor {
   minibatchPerplexity = $state.raw<Point[]>([]);
   validationPerplexity = $state.raw<Point[]>([]);
   samples = $state.raw<SampleRecord[]>([]);
-  checkpoints = $state.raw<CheckpointNotice[]>([]);
+  /** Every checkpoint file the run wrote, one entry per file, oldest first. */
+  private notices = $state.raw<CheckpointRecord[]>([]);
   best = $state.raw<{ step: number; bitsPerChar: number } | null>(null);
   failure = $state<string | null>(null);
   /** When the run diverged: the engine's one line saying what happened and what to try. */
@@ -74,8 +90,8 @@ export class TrainingMonitor {
   unit = $state<PerplexityUnit>('bits');
   /** Whether the charts show a run of this session or the history of an opened model. */
   origin = $state<'run' | 'model'>('run');
-  /** The configuration of the run this window started last. */
-  private config: RunConfig | null = null;
+  /** The configuration of the run this window started last (or attached to). */
+  private config = $state.raw<RunConfig | null>(null);
   /** What a resume changed, in one line (null: nothing, or a new run). */
   notice = $state<string | null>(null);
   /** A command is on its way to the engine (buttons wait for it). */
@@ -85,6 +101,14 @@ export class TrainingMonitor {
     this.state === 'running' || this.state === 'paused' || this.state === 'stopping',
   );
   readonly fraction = $derived(this.totalSteps > 0 ? Math.min(1, this.step / this.totalSteps) : 0);
+  /** The checkpoints on disk, oldest first, exactly one marked best (see checkpointsOnDisk). */
+  readonly checkpoints = $derived(
+    checkpointsOnDisk(this.notices, this.config?.training.keepCheckpoints ?? Infinity),
+  );
+  /** The checkpoint best.lstm holds (what "Save model" offers as the best), or null. */
+  readonly bestCheckpoint = $derived(
+    this.checkpoints.find((checkpoint) => checkpoint.best) ?? null,
+  );
   /** Minibatch and validation curves in the unit the toggle shows. */
   readonly perplexitySeries = $derived.by(() => {
     const convert = (points: Point[]): Point[] =>
@@ -140,7 +164,7 @@ export class TrainingMonitor {
     this.minibatchPerplexity = [];
     this.validationPerplexity = [];
     this.samples = [];
-    this.checkpoints = [];
+    this.notices = [];
     this.best = null;
     this.failure = null;
     this.divergence = null;
@@ -175,6 +199,20 @@ export class TrainingMonitor {
     }
   }
 
+  /**
+   * Shows a run this window did not start or lost track of (a reload): its history from
+   * the start, its checkpoints, state and configuration, as the engine reports them.
+   */
+  attach(run: RunView): void {
+    this.loadHistory(run.history, run.step, run.totalSteps, run.bestValidation);
+    this.origin = 'run';
+    this.runId = run.runId;
+    this.state = run.state;
+    this.config = run.config;
+    this.notices = run.checkpoints;
+    this.stepsPerSec = run.history.progress.at(-1)?.stepsPerSec ?? 0;
+  }
+
   /** Routes a training event; events of another run than the one shown are ignored. */
   handleEvent(event: EngineEvent): void {
     if (!event.type.startsWith('training:')) return;
@@ -202,8 +240,9 @@ export class TrainingMonitor {
         this.samples = [...this.samples, { step: training.step, text: training.text }];
         break;
       case 'training:checkpoint':
-        this.checkpoints = [
-          ...this.checkpoints,
+        // Pausing then stopping at one step writes the same file twice: it is listed once.
+        this.notices = [
+          ...this.notices.filter((notice) => notice.path !== training.path),
           { step: training.step, path: training.path, best: training.best },
         ];
         break;
@@ -245,16 +284,19 @@ export class TrainingMonitor {
     this.learningRate = event.learningRate;
     this.stepsPerSec = event.stepsPerSec;
     this.etaSeconds = event.etaSeconds;
-    // Only summaries are points of the charts: exactly the model's history.
-    if (event.points.length > 0) {
-      this.loss = event.points[event.points.length - 1].loss;
-      this.lossSeries = appendAll(this.lossSeries, event.points, (point) => point.loss);
+    // Only summaries are points of the charts: exactly the model's history. After
+    // attaching, points the history already holds may still arrive: drawn once.
+    const last = this.lossSeries.at(-1)?.x ?? -Infinity;
+    const points = event.points.filter((point) => point.step > last);
+    if (points.length > 0) {
+      this.loss = points[points.length - 1].loss;
+      this.lossSeries = appendAll(this.lossSeries, points, (point) => point.loss);
       this.learningRateSeries = appendAll(
         this.learningRateSeries,
-        event.points,
+        points,
         (point) => point.learningRate,
       );
-      this.rateSeries = appendAll(this.rateSeries, event.points, (point) => point.stepsPerSec);
+      this.rateSeries = appendAll(this.rateSeries, points, (point) => point.stepsPerSec);
     }
   }
 
@@ -267,10 +309,12 @@ export class TrainingMonitor {
     try {
       if (!resume) this.reset();
       else {
+        // A resumed run writes its checkpoints into a run folder of its own.
         this.runId = null;
         this.failure = null;
         this.divergence = null;
         this.state = 'idle';
+        this.notices = [];
       }
       this.totalSteps = config.training.steps;
       this.config = config;

@@ -4,85 +4,27 @@
  * corpus shows a readable error; a dropped corpus opens; a killed engine comes back and the
  * run resumes from its last checkpoint.
  */
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { launchBrowser, openApp, ROOT, screenshot } from './browser';
+import { describe, expect, inject, test } from 'vitest';
+import { openApp, ROOT, screenshot } from './browser';
+import {
+  generate,
+  openCorpus,
+  setRun,
+  startTraining,
+  e2eBrowser,
+  trainSmallModel,
+  work,
+  writeTinyCorpus,
+} from './steps';
 
-const appUrl = inject('appUrl');
 const dataDir = inject('dataDir');
-const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-files-'));
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** A small corpus: a few sentences repeated, about 9 000 characters. */
-function writeTinyCorpus(): string {
-  const sentences = [
-    'The cat sat on the mat. ',
-    'A dog ran in the park and the cat watched it. ',
-    'Rain fell on the old town all night long. ',
-    'She read the letter twice, then put it away. ',
-  ];
-  const file = path.join(work, 'tiny-corpus.txt');
-  writeFileSync(file, sentences.join('').repeat(55));
-  return file;
-}
-
-/** Opens the corpus, sets a short run that samples, and trains it to the end. */
-async function trainSmallModel(page: Page, steps: number): Promise<void> {
-  await page.getByLabel('Open corpus').setInputFiles(writeTinyCorpus());
-  await expect
-    .poll(() => page.getByText('tiny-corpus.txt').count(), { timeout: 30_000 })
-    .toBeGreaterThan(0);
-  await page.getByLabel('Steps', { exact: true }).fill(String(steps));
-  await page.locator('summary', { hasText: 'Reporting and checkpoints' }).click();
-  await page.getByLabel('Summary every', { exact: true }).fill('50');
-  await page.getByLabel('Samples every', { exact: true }).fill('100');
-  await page.getByLabel('Sample length', { exact: true }).fill('40');
-  const start = page.getByRole('button', { name: 'Start training' });
-  await expect.poll(() => start.isEnabled()).toBe(true);
-  await start.click();
-  await page
-    .getByRole('status')
-    .filter({ hasText: /^Finished$/ })
-    .waitFor({ timeout: 90_000 });
-}
-
-async function generate(page: Page, seed: number, length: number): Promise<string> {
-  await page.getByRole('tab', { name: 'Generator' }).click();
-  const panel = page.getByRole('tabpanel', { name: 'Generator' });
-  await panel.getByRole('spinbutton', { name: /^Length/ }).fill(String(length));
-  await panel.getByRole('spinbutton', { name: /^Seed/ }).fill(String(seed));
-  const button = panel.getByRole('button', { name: 'Generate' });
-  await expect.poll(() => button.isEnabled()).toBe(true);
-  await button.click();
-  const output = page.getByRole('textbox', { name: 'Generated text', exact: true });
-  await expect
-    .poll(async () => (await output.textContent())?.length ?? 0, { timeout: 30_000 })
-    .toBe(length);
-  await expect.poll(() => output.getAttribute('aria-busy')).toBe('false');
-  return (await output.textContent()) ?? '';
-}
+const { appUrl, browser } = e2eBrowser();
 
 describe('LSTM Studio in the browser', () => {
   test('opens a corpus, trains, and the charts, samples and status update', async () => {
-    const { page, problems } = await openApp(browser, appUrl);
+    const { page, problems } = await openApp(browser(), appUrl);
     const lossChart = page.getByLabel('Loss chart');
     const before = await lossChart.screenshot();
 
@@ -109,14 +51,14 @@ describe('LSTM Studio in the browser', () => {
   });
 
   test('generates, saves, reopens the model and gets the same text from the same seed', async () => {
-    const { page, problems } = await openApp(browser, appUrl);
+    const { page, problems } = await openApp(browser(), appUrl);
     await trainSmallModel(page, 200);
     const first = await generate(page, 7, 120);
     expect(first).toHaveLength(120);
 
     await page.getByRole('tab', { name: 'Models' }).click();
     await page.getByRole('button', { name: 'Save model' }).click();
-    const saved = page.getByText(/^Saved as/);
+    const saved = page.getByText(/^Saved step 200 as/);
     await saved.waitFor({ timeout: 30_000 });
     const savedPath = (await saved.locator('code').textContent()) ?? '';
     expect(savedPath).toMatch(/\.lstm$/);
@@ -129,7 +71,7 @@ describe('LSTM Studio in the browser', () => {
     expect(readFileSync(downloaded).equals(readFileSync(savedPath))).toBe(true);
 
     // A fresh page knows nothing of the model: open it from the file, through the file chooser.
-    const { page: fresh, problems: freshProblems } = await openApp(browser, appUrl);
+    const { page: fresh, problems: freshProblems } = await openApp(browser(), appUrl);
     await fresh.getByRole('tab', { name: 'Models' }).click();
     const chooser = fresh.waitForEvent('filechooser');
     await fresh.getByRole('button', { name: 'Open model' }).click();
@@ -149,10 +91,12 @@ describe('LSTM Studio in the browser', () => {
     // first: with an empty prime the model has no context there and it is drawn uniformly.)
     await fresh
       .getByRole('textbox', { name: 'Generated text', exact: true })
-      .locator('span')
+      .locator('span[data-index]')
       .nth(20)
       .hover();
-    await expect.poll(() => fresh.getByText('weighed:').count()).toBe(1);
+    await expect
+      .poll(() => fresh.getByRole('group', { name: /^Alternatives the model weighed/ }).count())
+      .toBe(1);
     await fresh.locator('.right').evaluate((column) => column.scrollTo(0, 0));
 
     const file = await screenshot(fresh, 'e2e-2-reopened');
@@ -162,7 +106,7 @@ describe('LSTM Studio in the browser', () => {
   });
 
   test('a hostile corpus (a corrupt zip) shows a readable one-line error', async () => {
-    const { page } = await openApp(browser, appUrl);
+    const { page } = await openApp(browser(), appUrl);
     // A local-file header with garbage after it and no central directory.
     const corrupt = Buffer.concat([
       Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]),
@@ -176,13 +120,16 @@ describe('LSTM Studio in the browser', () => {
     const message = (await alert.textContent()) ?? '';
     expect(message).toMatch(/^Opening the corpus failed: .+/);
     expect(message).not.toMatch(/\n|\bat .+:\d+:\d+|Error:/);
-    // Nothing was opened: training still asks for a corpus.
-    await expect.poll(() => page.getByText('Open a corpus first').count()).toBe(1);
+    // Shown, and announced, in one place: the corpus pane (not also in the window's alerts).
+    expect(await page.getByText('Opening the corpus failed').count()).toBe(1);
+    expect(await page.getByRole('alert').filter({ hasText: 'corpus' }).count()).toBe(1);
+    // Nothing was opened: the pane shows no report of broken.zip.
+    expect(await page.locator('.report h3.name', { hasText: 'broken.zip' }).count()).toBe(0);
     await screenshot(page, 'e2e-3-hostile-corpus');
   });
 
   test('a corpus dropped onto the window opens like a chosen one', async () => {
-    const { page, problems } = await openApp(browser, appUrl);
+    const { page, problems } = await openApp(browser(), appUrl);
     const text = readFileSync(writeTinyCorpus(), 'utf8');
     await page.getByRole('group', { name: 'Corpus drop zone' }).evaluate((zone, content) => {
       // In the page: a real DataTransfer holding a File, as a drag from the desktop brings.
@@ -202,24 +149,18 @@ describe('LSTM Studio in the browser', () => {
     await expect
       .poll(() => page.getByText('dropped-corpus.txt').count(), { timeout: 30_000 })
       .toBeGreaterThan(0);
-    await expect.poll(() => page.getByText('Open a corpus first').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('#start-blocker').textContent())
+      .not.toBe('Open a corpus first');
     await screenshot(page, 'e2e-4-dropped-corpus');
     expect(problems).toEqual([]);
   });
 
   test('a killed engine is restarted and the run resumes from its last checkpoint', async () => {
-    const { page } = await openApp(browser, appUrl);
-    await page.getByLabel('Open corpus').setInputFiles(writeTinyCorpus());
-    await expect
-      .poll(() => page.getByText('tiny-corpus.txt').count(), { timeout: 30_000 })
-      .toBeGreaterThan(0);
-    await page.getByLabel('Steps', { exact: true }).fill('1000000');
-    await page.locator('summary', { hasText: 'Reporting and checkpoints' }).click();
-    await page.getByLabel('Summary every', { exact: true }).fill('50');
-    await page.getByLabel('Checkpoint every', { exact: true }).fill('200');
-    const start = page.getByRole('button', { name: 'Start training' });
-    await expect.poll(() => start.isEnabled()).toBe(true);
-    await start.click();
+    const { page } = await openApp(browser(), appUrl);
+    await openCorpus(page, writeTinyCorpus());
+    await setRun(page, { steps: 1_000_000, summaryEvery: 50, checkpointEvery: 200 });
+    await startTraining(page);
     const checkpoints = page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem');
     await expect
       .poll(() => checkpoints.filter({ hasText: /^step \d/ }).count(), { timeout: 60_000 })

@@ -13,9 +13,12 @@ import type {
   ShellApi,
   StudioApi,
 } from '../../src-main/protocol/messages';
+import { flushSync } from 'svelte';
 import { methodName } from '../../src-main/protocol/messages';
+import { Studio } from '../../src-renderer/lib/studio.svelte';
 import { defaultRunConfig, presets } from '../../src-main/protocol/run-config';
 import type {
+  CorpusOptions,
   CorpusReport,
   GeneratedChar,
   MetricsHistory,
@@ -177,6 +180,11 @@ export class FakeBridge implements RendererBridge {
         return sampleReport();
       },
       'corpus:openSample': () => ({ ...sampleReport(), name: 'sample' }),
+      'corpus:reread': (request: { options: CorpusOptions }) => ({
+        ...sampleReport(),
+        normalisation: request.options.normalisation,
+      }),
+      'engine:session': () => ({ corpus: null, run: null }),
       'training:start': (request: { config: RunConfig }) => {
         const steps = request.config.training.steps;
         this.runCount += 1;
@@ -300,6 +308,10 @@ export class FakeBridge implements RendererBridge {
         this.uploads.push(path);
         return { path };
       },
+      folderRef: async (files: File[]) => {
+        for (const file of files) this.uploads.push(`/uploads/folder/${file.name}`);
+        return { path: '/uploads/folder' };
+      },
       chooseOpenPath: async () => null,
       chooseSavePath: async (_purpose, name) => ({ path: `/models/${name}` }),
       downloadUrl: (path) => `/download?path=${encodeURIComponent(path)}`,
@@ -389,4 +401,20 @@ export class FakeBridge implements RendererBridge {
   callsTo(channel: CommandName): unknown[] {
     return this.calls.filter((call) => call.channel === channel).map((call) => call.request);
   }
+}
+
+/** Lets queued microtasks (fake replies, emitted runs) settle. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  flushSync();
+}
+
+/** A started Studio on a fake bridge, with hello.txt open. */
+export async function studioWithCorpus(): Promise<{ studio: Studio; bridge: FakeBridge }> {
+  const bridge = new FakeBridge();
+  const studio = new Studio(bridge);
+  await studio.init();
+  await studio.corpus.open(new File(['hello world'], 'hello.txt'));
+  await settle();
+  return { studio, bridge };
 }

@@ -1,23 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { flushSync } from 'svelte';
 import { Studio } from '../../src-renderer/lib/studio.svelte';
 import { presets } from '../../src-main/protocol/run-config';
-import { FakeBridge, sampleSummary } from './fake-bridge';
-
-/** Lets queued microtasks (fake replies, emitted runs) settle. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-  flushSync();
-}
-
-async function studioWithCorpus(): Promise<{ studio: Studio; bridge: FakeBridge }> {
-  const bridge = new FakeBridge();
-  const studio = new Studio(bridge);
-  await studio.init();
-  await studio.corpus.open(new File(['hello world'], 'hello.txt'));
-  await settle();
-  return { studio, bridge };
-}
+import { FakeBridge, sampleSummary, settle, studioWithCorpus } from './fake-bridge';
 
 describe('Studio', () => {
   test('starts with the presets, seed first, and asks for a corpus before training', async () => {
@@ -276,20 +260,27 @@ describe('Studio', () => {
     expect(studio.models.downloadUrl).toBe('/download?path=%2Fmodels%2Fhello-step200.lstm');
   });
 
-  test('engine errors become one readable line in the alerts, never a raw exception', async () => {
+  test('engine errors become one readable line, never a raw exception, shown in one place', async () => {
     const bridge = new FakeBridge();
     bridge.handlers['corpus:open'] = () => {
       throw new Error(
         "Error invoking remote method 'corpus:open': CorpusError: bad.zip is not a zip archive",
       );
     };
+    bridge.handlers['model:open'] = () => {
+      throw new Error('ModelFileError: m.lstm is damaged\n    at load (model.ts:1:1)');
+    };
     const studio = new Studio(bridge);
+    // A corpus failure belongs to the corpus pane, and only there.
     await studio.corpus.open(new File(['PK'], 'bad.zip'));
-    expect(studio.corpus.error).toBe('bad.zip is not a zip archive');
-    expect(studio.alerts.map((alert) => alert.message)).toEqual([
-      'Opening the corpus failed: bad.zip is not a zip archive',
-    ]);
+    expect(studio.corpus.error).toBe('Opening the corpus failed: bad.zip is not a zip archive');
+    expect(studio.alerts).toEqual([]);
     expect(studio.corpus.loading).toBe(false);
+    // Other failures go to the window's alerts.
+    await studio.models.openPath('/models/m.lstm');
+    expect(studio.alerts.map((alert) => alert.message)).toEqual([
+      'Opening the model failed: m.lstm is damaged',
+    ]);
   });
 
   test('an engine crash fails the run and offers the last checkpoint', async () => {
@@ -319,14 +310,21 @@ describe('Studio', () => {
     const bridge = new FakeBridge();
     const studio = new Studio(bridge);
     const picked: string[] = [];
-    const pickers = { corpus: () => picked.push('corpus'), model: () => picked.push('model') };
+    const pickers = {
+      corpus: () => picked.push('corpus'),
+      corpusFolder: () => picked.push('folder'),
+      model: () => picked.push('model'),
+    };
     await studio.handleMenu('open-corpus', pickers);
     await studio.handleMenu('open-model', pickers);
     await studio.handleMenu('open-sample-corpus', pickers);
     await studio.handleMenu({ openRecent: '/models/a.lstm' }, pickers);
     expect(picked).toEqual(['corpus', 'model']);
-    // A folder from the desktop's folder dialog opens like a file; without a dialog
-    // (browser mode) the command does nothing.
+    // Browser mode picks folders with the folder chooser; the desktop with its native
+    // dialog, and the folder opens like a file.
+    await studio.handleMenu('open-corpus-folder', pickers);
+    expect(picked).toEqual(['corpus', 'model', 'folder']);
+    bridge.shell.kind = 'desktop';
     const purposes: string[] = [];
     bridge.shell.chooseOpenPath = async (purpose) => {
       purposes.push(purpose);

@@ -2,7 +2,8 @@
  * Browser mode's uploads against the real server: bounded per file, in number and in
  * total; deleted by age and when the server stops; a stalled upload is cut off and leaves
  * nothing, while a slow one that keeps sending finishes. The data folder is the user's
- * alone (0700 folders, 0600 files).
+ * alone (0700 folders, 0600 files). A picked folder's files land in one upload folder
+ * under their relative paths, and never outside it.
  */
 import {
   existsSync,
@@ -20,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../src-main/host/engine-host';
 import { nodeEngineLauncher } from '../../src-main/host/node-launcher';
 import { startServer, type ServerLimits, type StudioServer } from '../../src-main/server/server';
+import { uploadSegments } from '../../src-main/server/uploads';
 import { ownPage, raw, signIn, streamed } from './helpers';
 
 const TOKEN = 'd'.repeat(64);
@@ -201,4 +203,76 @@ describe('browser-mode uploads', () => {
     expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(path.dirname(file)).mode & 0o777).toString(8)).toBe('700');
   });
+
+  describe('a picked folder', () => {
+    /** A server with `limits`: `upload` sends a file, into upload folder `folder` when given. */
+    async function folderServe(limits: Partial<ServerLimits> = {}) {
+      const { server, own } = await serve(limits);
+      const upload = async (name: string, body: string | Buffer, folder?: string) => {
+        const route =
+          folder === undefined ? '/upload' : `/upload?folder=${encodeURIComponent(folder)}`;
+        const res = await raw(server.port, 'POST', route, { ...own, 'x-file-name': name }, body);
+        return { status: res.status, reply: JSON.parse(res.body) as FolderReply };
+      };
+      return { server, upload };
+    }
+
+    it('lands together under its relative paths, as one upload', async () => {
+      const { server, upload } = await folderServe({ maxUploads: 1 });
+      const first = await upload('Books/genesis.txt', 'In the beginning');
+      expect(first.status).toBe(200);
+      const folder = path.join(server.folders.uploads, first.reply.folder);
+      expect(first.reply.root).toBe(path.join(folder, 'Books'));
+      const second = await upload('Books/part 2/exodus.txt', 'Now these', first.reply.folder);
+      expect(second.status).toBe(200);
+      expect(second.reply).toEqual({
+        path: path.join(folder, 'Books', 'part 2', 'exodus.txt'),
+        folder: first.reply.folder,
+        root: first.reply.root,
+      });
+      expect(readdirSync(first.reply.root).sort()).toEqual(['genesis.txt', 'part 2']);
+      expect((statSync(path.join(first.reply.root, 'part 2')).mode & 0o777).toString(8)).toBe(
+        '700',
+      );
+      // One upload (the cap is one), of both files' bytes.
+      expect(server.uploads.usage()).toEqual({ count: 1, bytes: 25 });
+    });
+
+    it('keeps every segment inside the upload folder: dots, separators and roots are names', () => {
+      expect(uploadSegments('../../escape.txt')).toEqual(['escape.txt']);
+      expect(uploadSegments('/etc/passwd')).toEqual(['etc', 'passwd']);
+      expect(uploadSegments('C:\\..\\..\\x.txt')).toEqual(['C_', 'x.txt']);
+      expect(uploadSegments('..')).toEqual(['upload']);
+      expect(uploadSegments('a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r.txt')).toHaveLength(16);
+    });
+
+    it('refuses a folder id the server did not hand out, whatever its shape', async () => {
+      const { server, upload } = await folderServe();
+      await upload('Corpus/a.txt', 'a');
+      const before = readdirSync(server.folders.uploads);
+      for (const folder of ['..', '../models', 'f'.repeat(24), 'x', `${'0'.repeat(23)}/`, '']) {
+        const { status, reply } = await upload('b.txt', 'x', folder);
+        expect(status).toBe(404);
+        expect(reply.error?.code).toBe('upload/no-folder');
+      }
+      expect(readdirSync(server.folders.uploads)).toEqual(before);
+      expect(readdirSync(server.folders.models)).toEqual([]);
+    });
+
+    it('goes whole when one of its files is refused', async () => {
+      const { server, upload } = await folderServe({ maxUploadBytes: 100 });
+      const first = await upload('Letters/one.txt', 'short');
+      const big = await upload('Letters/big.txt', Buffer.alloc(101), first.reply.folder);
+      expect(big.status).toBe(413);
+      expect(readdirSync(server.folders.uploads)).toEqual([]);
+      expect(server.uploads.usage()).toEqual({ count: 0, bytes: 0 });
+    });
+  });
 });
+
+interface FolderReply {
+  path: string;
+  folder: string;
+  root: string;
+  error?: { code: string; message: string };
+}
