@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors';
 import type { Corpus } from '../corpus';
-import type { CorpusSource } from '../model/run-library';
+import type { CorpusSource } from '../model/run-records';
 import type { EngineEvent } from '../protocol/messages';
 import type { CorpusOptions } from '../protocol/types';
 

@@ -99,9 +99,7 @@ describe('the engine, as the window shows it', () => {
     await setField(fresh, 'Learning rate', 0.5);
     const resume = fresh.getByRole('form', { name: 'Resume training' });
     await resume.getByLabel('Train', { exact: true }).fill('40');
-    await expect
-      .poll(() => resume.getByText('Train 40 more steps, to step 100.').count())
-      .toBe(1);
+    await expect.poll(() => resume.getByText('Train 40 more steps, to step 100.').count()).toBe(1);
     await resume.getByRole('button', { name: 'Train to step 100' }).click();
     const notice = fresh.getByText(/^Resuming at step 60: /);
     await notice.waitFor({ timeout: 30_000 });
