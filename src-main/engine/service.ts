@@ -335,6 +335,7 @@ export class EngineService {
           stepsPerSec: result.stepsPerSec,
           bestValidation: result.bestValidation,
           finalValidation: result.finalValidation,
+          choice: null,
         });
       },
       async (error: unknown) => {
@@ -351,7 +352,7 @@ export class EngineService {
       },
     );
     this.run = active;
-    return { runId, changes: session.changes, notice: session.notice };
+    return { runId, changes: session.changes, notice: session.notice, choice: null };
   }
 
   /**

@@ -340,6 +340,7 @@ export class TrainingSession {
       stepsPerSec,
       etaSeconds: stepsPerSec > 0 ? (steps - this.currentStep) / stepsPerSec : 0,
       elapsedSeconds: this.clock.elapsed(now) / 1000,
+      budgetSeconds: this.config.training.timeBudget ?? null,
       points,
     });
   }

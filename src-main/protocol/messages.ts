@@ -59,9 +59,15 @@ export interface Commands {
    * resume rule (protocol/run-config/resume-rule.ts) decides what the request may change;
    * the reply lists what it did change, and `notice` says so in one line (null: nothing).
    */
+  /**
+   * Starts (or, with `resume`, continues) a run. With `choose` and a time budget in
+   * `config.training.timeBudget`, the engine chooses the architecture, input, batch,
+   * unrollings, learning rate and schedule itself (a short probe of real step times, counted
+   * inside the budget) and `choice` says in one line what it chose and why.
+   */
   'training:start': {
-    request: { config: RunConfig; resume: boolean };
-    reply: { runId: string; changes: ConfigChange[]; notice: string | null };
+    request: { config: RunConfig; resume: boolean; choose?: boolean };
+    reply: { runId: string; changes: ConfigChange[]; notice: string | null; choice: string | null };
   };
   'training:pause': { request: Record<string, never>; reply: { step: number } };
   'training:resume': { request: Record<string, never>; reply: { step: number } };
@@ -186,6 +192,8 @@ export type EngineEvent =
       stepsPerSec: number;
       bestValidation: { step: number; bitsPerChar: number } | null;
       finalValidation: ValidationPoint | null;
+      /** What the engine chose for a time budget, and why, in one line; null when the user chose. */
+      choice: string | null;
     }
   | {
       type: 'training:error';

@@ -58,6 +58,8 @@ export const trainingConfigSchema = z.strictObject({
   batchSize: positiveInt(4096),
   unrollings: positiveInt(2000),
   steps: positiveInt(1e9),
+  // Seconds of training (pauses excluded); absent: the run ends at its steps.
+  timeBudget: positiveInt(1e8).optional(),
   optimizer: z.enum(['sgd', 'momentum', 'adam', 'rmsprop']),
   learningRate: z.number().gt(0).max(1000),
   momentum: z.number().min(0).lt(1),
@@ -153,7 +155,11 @@ export const requestSchemas = {
   'corpus:reread': z.strictObject({ options: corpusOptionsSchema }),
   'presets:list': empty,
   'presets:estimate': z.strictObject({ config: runConfigSchema }),
-  'training:start': z.strictObject({ config: runConfigSchema, resume: z.boolean() }),
+  'training:start': z.strictObject({
+    config: runConfigSchema,
+    resume: z.boolean(),
+    choose: z.boolean().optional(),
+  }),
   'training:pause': empty,
   'training:resume': empty,
   'training:stop': empty,

@@ -105,7 +105,17 @@ export type Schedule =
 export interface TrainingConfig {
   batchSize: number;
   unrollings: number;
+  /**
+   * With a time budget, the number of steps the schedule is laid out over; the run itself
+   * ends at the budget. Without one, the step the run ends at.
+   */
   steps: number;
+  /**
+   * Seconds of training (pauses excluded) after which the run ends. The learning-rate
+   * schedule then follows elapsed time: at a fraction f of the budget it is where it would
+   * be at step f · steps. A resumed budgeted run gets what is left of it.
+   */
+  timeBudget?: number;
   optimizer: OptimizerName;
   learningRate: number;
   /** Momentum for `momentum` (and rho for `rmsprop`). */
@@ -180,6 +190,8 @@ export interface TrainingProgress {
   etaSeconds: number;
   /** Seconds spent training in this run so far (pauses excluded). */
   elapsedSeconds: number;
+  /** The run's time budget in seconds (it ends when `elapsedSeconds` reaches it), or null. */
+  budgetSeconds: number | null;
   /** The history points (summaries) since the previous progress report, oldest first. */
   points: ProgressPoint[];
 }

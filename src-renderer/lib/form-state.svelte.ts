@@ -68,8 +68,11 @@ export interface FormFields {
   keepCheckpoints: Num;
 }
 
+/** The bounded paths the hyperparameter form edits (the time budget is the "Train for" choice). */
+type FormPath = Exclude<FieldPath, 'training.timeBudget'>;
+
 /** Which form field each bounded path is edited in. */
-export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
+export const FIELD_OF: Record<FormPath, keyof FormFields> = {
   'model.layers': 'layerCount',
   'model.units': 'units',
   'model.embeddingSize': 'embeddingSize',
@@ -214,8 +217,8 @@ export function fieldProblem(path: FieldPath, value: Num): string | null {
 }
 
 /** Paths whose field is shown (and so checked) with the current choices. */
-function activePaths(fields: FormFields): FieldPath[] {
-  return (Object.keys(FIELD_OF) as FieldPath[]).filter((path) => {
+function activePaths(fields: FormFields): FormPath[] {
+  return (Object.keys(FIELD_OF) as FormPath[]).filter((path) => {
     if (path === 'model.embeddingSize') return fields.input === 'embedding';
     if (path === 'training.momentum')
       return fields.optimizer === 'momentum' || fields.optimizer === 'rmsprop';

@@ -21,6 +21,7 @@ const progress = (step: number): EngineEvent => ({
   stepsPerSec: 10,
   etaSeconds: 1,
   elapsedSeconds: 1,
+  budgetSeconds: null,
   points: [],
 });
 
@@ -49,6 +50,7 @@ describe('long-running training in the desktop shell', () => {
       stepsPerSec: 133,
       bestValidation: { step: 400, bitsPerChar: 1.23456 },
       finalValidation: null,
+      choice: null,
     });
     expect(recorded.progress).toEqual([
       { value: 0.25 },

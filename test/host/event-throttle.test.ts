@@ -12,6 +12,7 @@ function progress(step: number): EngineEvent {
     stepsPerSec: 1000,
     etaSeconds: 1,
     elapsedSeconds: step / 1000,
+    budgetSeconds: null,
     points: step % 10 === 0 ? [{ step, loss: 1 / step, learningRate: 1, stepsPerSec: 1000 }] : [],
   };
 }
@@ -87,6 +88,7 @@ describe('EventThrottle', () => {
       stepsPerSec: 1000,
       bestValidation: null,
       finalValidation: null,
+      choice: null,
     });
     throttle.push({
       type: 'training:error',

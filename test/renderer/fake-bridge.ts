@@ -352,6 +352,7 @@ export class FakeBridge implements RendererBridge {
         stepsPerSec: 50,
         etaSeconds: (steps - step) / 50,
         elapsedSeconds: step / 50,
+        budgetSeconds: null,
         points: [{ step, loss: 4 / (1 + step / 100), learningRate: 10, stepsPerSec: 50 }],
       });
       const perplexity = 30 / (1 + step / 100);
@@ -395,6 +396,7 @@ export class FakeBridge implements RendererBridge {
       stepsPerSec: steps / 2,
       bestValidation: { step: steps, bitsPerChar: 2 },
       finalValidation: null,
+      choice: null,
     });
   }
 

@@ -244,6 +244,7 @@ describe('Studio', () => {
       stepsPerSec: 340,
       bestValidation: null,
       finalValidation: null,
+      choice: null,
     });
     expect(studio.training.status).toBe('Stopped at step 340');
   });

@@ -177,6 +177,7 @@ describe('a window that reloads during a run', () => {
       stepsPerSec: 95,
       etaSeconds: 1000,
       elapsedSeconds: step / 95,
+      budgetSeconds: null,
       points: [{ step, loss: 2, learningRate: 10, stepsPerSec: 95 }],
     });
     studio.handleEvent(progress(400));

@@ -82,6 +82,15 @@ export const FIELD_BOUNDS = {
     step: 1,
     integer: true,
   },
+  // A time budget: the run ends when it has trained this long (pauses excluded).
+  'training.timeBudget': {
+    label: 'Train for',
+    min: 1,
+    max: 7 * 24 * 3600,
+    unit: 'seconds',
+    step: 1,
+    integer: true,
+  },
   // The tutorial trains with plain SGD at 10; 100 leaves room, anything above is a typo.
   'training.learningRate': {
     label: 'Learning rate',

@@ -19,6 +19,7 @@ export {
   type FieldPath,
 } from './bounds';
 export { validateRunConfig } from './validate';
+export { formatDuration, parseDuration } from './duration';
 export {
   EMBEDDING_VOCABULARY_THRESHOLD,
   PRESET_IDS,
