@@ -31,6 +31,7 @@ describe('preload', () => {
         'chooseSavePath',
         'downloadUrl',
         'fileRef',
+        'folderRef',
         'kind',
         'onMenu',
         'openExternal',

@@ -40,7 +40,7 @@ async function openCorpus(page: Page, file: string): Promise<void> {
 }
 
 async function setField(page: Page, label: string, value: number): Promise<void> {
-  await page.getByLabel(label, { exact: true }).fill(String(value));
+  await page.getByRole('spinbutton', { name: label, exact: true }).fill(String(value));
 }
 
 async function openReporting(page: Page): Promise<void> {
@@ -68,9 +68,13 @@ describe('the engine, as the window shows it', () => {
       .waitFor({ timeout: 90_000 });
     await page.getByRole('tab', { name: 'Models' }).click();
     await page.getByRole('button', { name: 'Save model' }).click();
-    const saved = page.getByText(/^Saved as/);
+    // Save offers the best checkpoint (by validation), which may be before the last step.
+    const saved = page.getByText(/^Saved (the best checkpoint \(step \d+\)|step \d+) as/);
     await saved.waitFor({ timeout: 30_000 });
     const savedPath = (await saved.locator('code').textContent()) ?? '';
+    const at = Number(/step (\d+)/.exec((await saved.textContent()) ?? '')![1]);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThanOrEqual(60);
 
     // A fresh window: the corpus, then the model from its file.
     const { page: fresh, problems: freshProblems } = await openApp(browser, appUrl);
@@ -83,28 +87,36 @@ describe('the engine, as the window shows it', () => {
       .poll(() => fresh.getByText(/^Locked to the opened model/).count(), { timeout: 30_000 })
       .toBe(1);
     for (const label of ['Layers', 'Units per layer', 'Batch size', 'Unrollings', 'Seed']) {
-      expect(await fresh.getByLabel(label, { exact: true }).isDisabled(), label).toBe(true);
+      expect(
+        await fresh.getByRole('spinbutton', { name: label, exact: true }).isDisabled(),
+        label,
+      ).toBe(true);
     }
     expect(await fresh.locator('#field-input').isDisabled()).toBe(true);
     expect(await fresh.locator('#field-init').isDisabled()).toBe(true);
     for (const label of ['Steps', 'Learning rate', 'Dropout', 'Clip to global norm']) {
-      expect(await fresh.getByLabel(label, { exact: true }).isEnabled(), label).toBe(true);
+      expect(
+        await fresh.getByRole('spinbutton', { name: label, exact: true }).isEnabled(),
+        label,
+      ).toBe(true);
     }
     await screenshot(fresh, 'e2e-engine-1-locked-fields');
 
     // A new learning rate and 40 more steps: the resume takes them, and says so.
     const learningRate = Number(
-      await fresh.getByLabel('Learning rate', { exact: true }).inputValue(),
+      await fresh.getByRole('spinbutton', { name: 'Learning rate', exact: true }).inputValue(),
     );
     await setField(fresh, 'Learning rate', 0.5);
     const resume = fresh.getByRole('form', { name: 'Resume training' });
     await resume.getByLabel('Train', { exact: true }).fill('40');
-    await expect.poll(() => resume.getByText('Train 40 more steps, to step 100.').count()).toBe(1);
-    await resume.getByRole('button', { name: 'Train to step 100' }).click();
-    const notice = fresh.getByText(/^Resuming at step 60: /);
+    await expect
+      .poll(() => resume.getByText(`Train 40 more steps, to step ${at + 40}.`).count())
+      .toBe(1);
+    await resume.getByRole('button', { name: `Train to step ${at + 40}` }).click();
+    const notice = fresh.getByText(new RegExp(`^Resuming at step ${at}: `));
     await notice.waitFor({ timeout: 30_000 });
     expect(await notice.textContent()).toBe(
-      `Resuming at step 60: Steps 60 → 100; Learning rate ${learningRate} → 0.5`,
+      `Resuming at step ${at}: Steps 60 → ${at + 40}; Learning rate ${learningRate} → 0.5`,
     );
     await fresh
       .getByRole('status')
@@ -115,7 +127,9 @@ describe('the engine, as the window shows it', () => {
     // Choosing a preset starts a new model: nothing is locked any more.
     await fresh.getByLabel('Preset').selectOption({ index: 0 });
     expect(await fresh.getByText(/^Locked to the opened model/).count()).toBe(0);
-    expect(await fresh.getByLabel('Batch size', { exact: true }).isEnabled()).toBe(true);
+    expect(
+      await fresh.getByRole('spinbutton', { name: 'Batch size', exact: true }).isEnabled(),
+    ).toBe(true);
     expect([...problems, ...freshProblems]).toEqual([]);
   });
 
