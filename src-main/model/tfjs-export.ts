@@ -67,6 +67,9 @@ const initializer = (className: string, config: Record<string, unknown> = {}) =>
   class_name: className,
   config,
 });
+/** Keras's default kernel initializer (Glorot normal), as both the LSTM and the dense layer name it. */
+const glorotNormal = () =>
+  initializer('VarianceScaling', { scale: 1, mode: 'fan_avg', distribution: 'normal', seed: null });
 
 function lstmLayer(name: string, units: number) {
   return {
@@ -78,12 +81,7 @@ function lstmLayer(name: string, units: number) {
       activation: 'tanh',
       recurrent_activation: 'sigmoid',
       use_bias: true,
-      kernel_initializer: initializer('VarianceScaling', {
-        scale: 1,
-        mode: 'fan_avg',
-        distribution: 'normal',
-        seed: null,
-      }),
+      kernel_initializer: glorotNormal(),
       recurrent_initializer: initializer('Orthogonal', { gain: 1, seed: null }),
       bias_initializer: initializer('Zeros'),
       unit_forget_bias: null,
@@ -159,12 +157,7 @@ function topology(config: RunConfig, vocabularySize: number) {
           units: vocabularySize,
           activation: 'softmax',
           use_bias: true,
-          kernel_initializer: initializer('VarianceScaling', {
-            scale: 1,
-            mode: 'fan_avg',
-            distribution: 'normal',
-            seed: null,
-          }),
+          kernel_initializer: glorotNormal(),
           bias_initializer: initializer('Zeros'),
           kernel_regularizer: null,
           bias_regularizer: null,

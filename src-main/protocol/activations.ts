@@ -90,12 +90,11 @@ export interface ActivationsHeader {
   note: string | null;
 }
 
-export interface ActivationsChunk {
-  jobId: string;
-  index: number;
-  /** Position of the chunk's first character in the text, and its length. */
-  start: number;
-  length: number;
+/**
+ * The arrays of a stretch of text: a chunk's (length = the chunk's characters) or, collected,
+ * the whole request's (look-inside/activation-set.ts).
+ */
+export interface ActivationArrays {
   /** Per layer: the requested fields, each [length × units] row-major (row = character). */
   layers: Array<Partial<Record<ActivationField, Float32Array>>>;
   /** p(true next character) after each character; NaN for the last character of the text. */
@@ -107,6 +106,14 @@ export interface ActivationsChunk {
   /** [length × topGuesses]: the most likely next symbols, best first, and their probabilities. */
   topIds: Int32Array;
   topProbabilities: Float32Array;
+}
+
+export interface ActivationsChunk extends ActivationArrays {
+  jobId: string;
+  index: number;
+  /** Position of the chunk's first character in the text, and its length. */
+  start: number;
+  length: number;
   /** This is the last chunk; the job has ended. */
   done: boolean;
 }

@@ -6,22 +6,17 @@
  * [characters × topGuesses] per character.
  */
 import type {
+  ActivationArrays,
   ActivationField,
   ActivationsChunk,
   ActivationsHeader,
   ActivationsRequest,
 } from '../activations';
 
-export interface ActivationSet {
+export interface ActivationSet extends ActivationArrays {
   header: ActivationsHeader;
   /** The characters the model read, one string (code point) per id. */
   chars: string[];
-  layers: Array<Partial<Record<ActivationField, Float32Array>>>;
-  probability: Float32Array;
-  rank: Int32Array;
-  bits: Float32Array;
-  topIds: Int32Array;
-  topProbabilities: Float32Array;
   /** Characters received so far (chunks arrive in order). */
   received: number;
 }
