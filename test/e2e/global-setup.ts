@@ -4,6 +4,7 @@
  * and stop it afterwards.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,11 @@ const START_TIMEOUT_MS = 90_000;
 
 /** Builds the app with electron-vite when its config exists, else the renderer alone with Vite. */
 async function build(): Promise<void> {
+  // The compiled command line, server and engine (out/node), once, before any server starts.
+  const nodeBuild = createRequire(import.meta.url)('../../src-main/launch/node-build.cjs') as {
+    ensureBuilt: () => void;
+  };
+  nodeBuild.ensureBuilt();
   if (process.env.E2E_SKIP_BUILD === '1') return;
   if (existsSync(path.join(ROOT, 'electron.vite.config.ts'))) {
     const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build'], {
@@ -51,10 +57,12 @@ async function build(): Promise<void> {
 /** Starts the browser-mode server and resolves with the URL line it prints. */
 export function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
+    // As `npm run web` starts it: the compiled server and engine in out/node (built by
+    // npm install, or here by web.cjs when older than the sources), not the TypeScript.
     const child = spawn(
-      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-      ['src-main/server/cli.ts', '--port', '0', '--no-build', '--data-dir', dataDir],
-      // Its own process group, so teardown can stop tsx, the server and the engine together.
+      process.execPath,
+      ['src-main/launch/web.cjs', '--port', '0', '--no-build', '--data-dir', dataDir],
+      // Its own process group, so teardown can stop the server and the engine together.
       { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
