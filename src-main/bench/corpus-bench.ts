@@ -2,7 +2,8 @@
  * Corpus ingestion against the issue's targets, measured in one run on this machine:
  * a text8-sized zip (100,000,000 characters, like the tutorial's text8.zip) is read with
  * `loadCorpus(…, text8)` in a child process, in at most 3× the time `unzip -p` takes on the
- * same file, with a peak RSS under 700 MB.
+ * same file, with a peak RSS under 700 MB; and `lstm-studio inspect` of the same zip, the
+ * whole command from start to exit, in at most 2.5× that time.
  *
  * The text is the bundled sample corpus in text8 form, repeated to 100 million characters
  * (deterministic, and English-like enough to compress as text8 does, about 3:1).
@@ -34,6 +35,8 @@ export interface BenchRow {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const TARGET_RATIO = 3;
+/** `lstm-studio inspect` of the zip, the whole command as typed, against `unzip -p` (issue 15). */
+const INSPECT_TARGET_RATIO = 2.5;
 const TARGET_RSS_MB = 700;
 
 function hasCommand(command: string): boolean {
@@ -170,10 +173,21 @@ export async function benchCorpus(
     let unzipSeconds = Infinity;
     let best: ChildResult | null = null;
     let peakRssMB = 0;
+    // The whole command a user types, start to exit: the built CLI, text8 normalisation.
+    let inspectSeconds = Infinity;
+    const cli = join(root, 'src-main', 'cli', 'bin.cjs');
     const unzip = hasCommand('unzip');
     for (let run = 0; run < runs; run++) {
       if (unzip)
         unzipSeconds = Math.min(unzipSeconds, timeShell('unzip -p "$1" > /dev/null', [zipPath], 1));
+      inspectSeconds = Math.min(
+        inspectSeconds,
+        timeShell(
+          '"$1" "$2" inspect "$3" --normalisation text8 > /dev/null',
+          [process.execPath, cli, zipPath],
+          1,
+        ),
+      );
       const child = runChild(script, zipPath);
       if (!best || child.seconds < best.seconds) best = child;
       peakRssMB = Math.max(peakRssMB, child.peakRssMB);
@@ -201,6 +215,14 @@ export async function benchCorpus(
           note: `${note}; unzip not installed: no baseline`,
         };
     rows.push(load);
+    rows.push({
+      name: '`lstm-studio inspect` text8 zip (whole command)',
+      value: round(inspectSeconds),
+      unit: 's',
+      baseline: unzip ? round(unzipSeconds) : undefined,
+      ratio: unzip ? round(inspectSeconds / unzipSeconds) : undefined,
+      note: `best of ${runs}; start to exit, as typed; target ≤ ${INSPECT_TARGET_RATIO}× unzip -p`,
+    });
     if (unzip) {
       rows.push({
         name: 'unzip -p > /dev/null (baseline)',

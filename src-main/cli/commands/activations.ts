@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors';
-import { formatBytes } from '../../protocol/format';
+import { formatBytes, formatCount } from '../../protocol/format';
 import { parseFields, readActivations, type ActivationInputOptions } from '../activation-input';
 import { writeActivationsJson, writeNpz } from '../activations-file';
 
@@ -30,7 +30,7 @@ async function activations(
   else await writeActivationsJson(options.out, set);
   const { header } = set;
   process.stdout.write(
-    `${header.ids.length.toLocaleString('en-US')} characters, layers ${header.model.layers.join('×')}, fields ${header.fields.join(' ')}: ${formatBytes(header.bytes)} of activations written to ${options.out}\n`,
+    `${formatCount(header.ids.length)} characters, layers ${header.model.layers.join('×')}, fields ${header.fields.join(' ')}: ${formatBytes(header.bytes)} of activations written to ${options.out}\n`,
   );
 }
 

@@ -4,6 +4,7 @@
  * scored by correlation or a one-cell probe — the ranking of the window's "Look inside"
  * pane, from the same code. Without --feature, every feature is ranked.
  */
+import { formatCount } from '../../protocol/format';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors';
 import type { ActivationField } from '../../protocol/activations';
@@ -93,7 +94,7 @@ async function cells(modelPath: string, textPath: string, options: CellsOptions)
   const scoreName = (kind: 'binary' | 'count'): string =>
     method === 'correlation' ? '|r|' : kind === 'binary' ? 'balanced accuracy' : 'R²';
   process.stdout.write(
-    `${set.chars.length.toLocaleString('en-US')} characters; cells ranked by ${method === 'correlation' ? 'correlation' : 'a one-cell probe'} of ${value}\n`,
+    `${formatCount(set.chars.length)} characters; cells ranked by ${method === 'correlation' ? 'correlation' : 'a one-cell probe'} of ${value}\n`,
   );
   for (const result of results) {
     const kind = featureInfo(result.id).kind;

@@ -3,6 +3,7 @@
  * training would and prints its report: characters, vocabulary, splits and every entry,
  * used or skipped with the reason. Exit 0 when the corpus is usable.
  */
+import { formatCount } from '../../protocol/format';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors';
 import type { CorpusOptions, CorpusReport, Normalisation, SplitSize } from '../../protocol/types';
@@ -67,7 +68,7 @@ export function corpusOptionsFrom(options: InspectOptions, defaults: CorpusOptio
   };
 }
 
-const number = (value: number): string => value.toLocaleString('en-US');
+const number = formatCount;
 const range = ([start, end]: [number, number]): string => `[${number(start)}, ${number(end)})`;
 
 /** The report as a table for people. */

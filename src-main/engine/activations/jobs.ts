@@ -26,7 +26,7 @@ import {
   type ActivationsHeader,
   type ActivationsRequest,
 } from '../../protocol/activations';
-import { formatBytes } from '../../protocol/format';
+import { formatBytes, formatCount } from '../../protocol/format';
 import { ActivationReader } from './compute';
 import { translateIds, unknownFate, type ModelText } from './text';
 
@@ -114,7 +114,7 @@ export class ActivationJobs {
     if (ids.length > MAX_ACTIVATION_CHARS) {
       throw new UsageError(
         'activations/too-long',
-        `the text has ${ids.length.toLocaleString('en-US')} characters; one request takes at most ${MAX_ACTIVATION_CHARS.toLocaleString('en-US')}`,
+        `the text has ${formatCount(ids.length)} characters; one request takes at most ${formatCount(MAX_ACTIVATION_CHARS)}`,
       );
     }
     const fields = request.fields
@@ -128,7 +128,7 @@ export class ActivationJobs {
       const fits = Math.floor(limitBytes / perChar);
       throw new UsageError(
         'activations/too-large',
-        `${ids.length.toLocaleString('en-US')} characters of a ${layers.join('×')} model with ${fields.length} field${fields.length === 1 ? '' : 's'} make ${formatBytes(bytes)} of activations, over the limit of ${formatBytes(limitBytes)} per request: use at most ${fits.toLocaleString('en-US')} characters or fewer fields`,
+        `${formatCount(ids.length)} characters of a ${layers.join('×')} model with ${fields.length} field${fields.length === 1 ? '' : 's'} make ${formatBytes(bytes)} of activations, over the limit of ${formatBytes(limitBytes)} per request: use at most ${formatCount(fits)} characters or fewer fields`,
       );
     }
     const chunkChars = chunkCharsFor(layers, fields.length, this.options.chunkBytes);
@@ -193,7 +193,7 @@ export class ActivationJobs {
     );
     const note =
       taken < wanted
-        ? `the validation text of ${corpus.report.name} has ${taken.toLocaleString('en-US')} characters, fewer than the ${wanted.toLocaleString('en-US')} asked for`
+        ? `the validation text of ${corpus.report.name} has ${formatCount(taken)} characters, fewer than the ${formatCount(wanted)} asked for`
         : null;
     return { ...translated, note };
   }
