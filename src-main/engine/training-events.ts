@@ -58,6 +58,8 @@ export interface SessionOptions {
   /** Resume from this snapshot (resume.ts decides what `config` may change). */
   snapshot?: TrainingSnapshot;
   checkpoint?: CheckpointWriter;
+  /** Seconds a probe already spent of the run's time budget choosing its configuration (budget-probe.ts). */
+  probeSeconds?: number;
   /** Use the general (tfjs-tensor) step even where the handle-level fast step applies; for tests. */
   general?: boolean;
   /** Use the plain-tfjs reference LSTM instead of the fused kernels; for tests (slow). */
