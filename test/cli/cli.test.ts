@@ -3,13 +3,12 @@
  * tiny configuration, and checks what a script would see — JSON lines, exit codes, files,
  * one-line errors.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bin, cli, jsonLines, ownStderr, root, tinyText } from './run-cli';
+import { cli, cliUntilSignal, jsonLines, ownStderr, tinyText } from './run-cli';
 
 const TINY = [
   '--hidden',
@@ -216,20 +215,7 @@ describe('lstm-studio train', () => {
       out,
       ...TINY.filter((arg) => arg !== '--json'),
     ];
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
-    let stdout = '';
-    let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!signalled && /validation perplexity/.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout } = await cliUntilSignal(args, 'SIGINT');
     expect(code).toBe(130);
     expect(stdout).toMatch(/^training "seed" on tiny\.txt: /);
     expect(stdout).toMatch(/SIGINT: stopping after this step, then saving/);

@@ -53,3 +53,27 @@ export function tinyText(words: string[], count: number): string {
   }
   return `${parts.join(' ')}.\n`;
 }
+
+/**
+ * Runs `lstm-studio` with `args` (plain output), sends `signal` once a validation line
+ * has been printed, and returns the exit code and what it printed.
+ */
+export function cliUntilSignal(
+  args: string[],
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+  });
+  let stdout = '';
+  let signalled = false;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    if (!signalled && /validation perplexity/.test(stdout)) {
+      signalled = true;
+      child.kill(signal);
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+}

@@ -2,13 +2,12 @@
  * `lstm-studio train --time` for real (spawned): the engine's choice, a preset under a
  * budget, a signal during a budgeted run, and one-line errors for bad durations.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { choosesForBudget, timeOption } from '../../src-main/cli/commands/train';
-import { bin, cli, jsonLines, ownStderr, root, tinyText } from './run-cli';
+import { cli, cliUntilSignal, jsonLines, ownStderr, tinyText } from './run-cli';
 
 let dir: string;
 let corpus: string;
@@ -58,7 +57,7 @@ describe('train --time', () => {
     const lines = jsonLines(run.stdout);
     const choice = lines.find((line) => line.type === 'choice');
     expect(choice?.message).toMatch(
-      /^Chose 1×32, one-hot, batch \d+ × \d+ unrollings, Adam 4e-3 cosine: /,
+      /^Chose 1×32, one-hot, batch \d+ × \d+ unrollings, Adam 1e-2 cosine: /,
     );
     const progress = lines.filter((line) => line.type === 'progress');
     expect(progress.length).toBeGreaterThan(0);
@@ -100,20 +99,10 @@ describe('train --time', () => {
 
   it('stops a budgeted run on SIGTERM: --out written, exit 143', async () => {
     const out = path.join(dir, 'terminated.lstm');
-    const child = spawn(process.execPath, [bin, 'train', corpus, '--time', '1h', '--out', out], {
-      cwd: root,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
-    let stdout = '';
-    let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!signalled && /validation perplexity/.test(stdout)) {
-        signalled = true;
-        child.kill('SIGTERM');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout } = await cliUntilSignal(
+      ['train', corpus, '--time', '1h', '--out', out],
+      'SIGTERM',
+    );
     expect(code).toBe(143);
     expect(stdout).toMatch(
       /^choosing a configuration for 1h on tiny\.txt…\ntraining for the budget on tiny\.txt: [\d,]+ chars, \d+ symbols, for 1h\nChose 1×32, /,

@@ -39,7 +39,7 @@ describe('choosing a configuration for a time budget', () => {
       probeSeconds: 3.04,
     });
     expect(choice.reason).toBe(
-      'Chose 1×32, one-hot, batch 64 × 32 unrollings, Adam 4e-3 cosine: the largest of 1 probed candidate that sees 100 characters per parameter in the 57s left (about 58.4 M characters for 9 k parameters; 6 larger ones exceed the 20 k parameters 20 k training characters support; probe 3.0 s)',
+      'Chose 1×32, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: the largest of 1 probed candidate that sees 30 characters per parameter in the 57s left (about 58.4 M characters for 9 k parameters; 6 larger ones exceed the 20 k parameters 20 k training characters support; probe 3.0 s)',
     );
     expect(choice.config.training).toMatchObject({
       steps: 28_500,
@@ -48,8 +48,8 @@ describe('choosing a configuration for a time budget', () => {
       seed: 7,
       summaryEvery: 250,
       optimizer: 'adam',
-      learningRate: 0.004,
-      schedule: { kind: 'cosine', minLearningRate: 0.0004 },
+      learningRate: 0.01,
+      schedule: { kind: 'cosine', minLearningRate: 0.001 },
     });
     expect(choice.config.model).toEqual({
       layers: [32],
@@ -69,10 +69,10 @@ describe('choosing a configuration for a time budget', () => {
       '32': 0.001,
       '64': 0.0015,
       '128': 0.003,
-      '128×128': 0.006,
-      '256': 0.008,
-      '512': 0.02,
-      '256×256': 0.025,
+      '128×128': 0.02,
+      '256': 0.016,
+      '512': 0.05,
+      '256×256': 0.06,
     };
     const measured = candidates.configs.map((config) => ({
       config,
@@ -81,13 +81,13 @@ describe('choosing a configuration for a time budget', () => {
     const pick = (remainingSeconds: number) =>
       chooseForBudget({ measured, candidates, corpus, remainingSeconds, probeSeconds: 3 });
     const choice = pick(57);
-    // 1×128 sees 38.9 M characters, 467 per parameter; 2×128 only 91, 1×256 49.
+    // 1×128 sees 38.9 M characters, 467 per parameter; 2×128 only 27, 1×256 25.
     expect(shape(choice.config)).toBe('128');
     expect(choice.config.training.steps).toBe(19_000);
     expect(choice.reason).toBe(
-      `Chose 1×128, one-hot, batch 64 × 32 unrollings, Adam 4e-3 cosine: the largest of ${measured.length} probed candidates that sees 100 characters per parameter in the 57s left (about 38.9 M characters for 83 k parameters; probe 3.0 s)`,
+      `Chose 1×128, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: the largest of ${measured.length} probed candidates that sees 30 characters per parameter in the 57s left (about 38.9 M characters for 83 k parameters; probe 3.0 s)`,
     );
-    // Ten times the time: 1×256 sees 486 characters per parameter and wins.
+    // Ten times the time: 1×256 sees 245 characters per parameter and wins (1×512 only 21).
     const longer = pick(570);
     expect(shape(longer.config)).toBe('256');
     // No time at all: none qualifies, and the one that sees the most per parameter is taken.
@@ -95,7 +95,7 @@ describe('choosing a configuration for a time budget', () => {
     expect(shape(none.config)).toBe('32');
     expect(none.config.training.steps).toBe(100);
     expect(none.reason).toContain(
-      `none of ${measured.length} probed candidates sees 100 characters per parameter in the 0s left, so the one that sees the most`,
+      `none of ${measured.length} probed candidates sees 30 characters per parameter in the 0s left, so the one that sees the most`,
     );
   });
 
@@ -120,7 +120,7 @@ describe('choosing a configuration for a time budget', () => {
     const sizes = long.configs.map((c) => parameterCount(c.model, 300));
     expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
     expect(describeCandidate(long.configs[6])).toBe(
-      '1×512, embedding 64, batch 64 × 64 unrollings, Adam 2e-3 cosine',
+      '1×512, embedding 64, batch 64 × 64 unrollings, Adam 5e-3 cosine',
     );
   });
 });
