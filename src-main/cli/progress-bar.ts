@@ -1,5 +1,6 @@
 /**
- * A one-line progress bar for a terminal: step/total, loss, steps/s and ETA, redrawn in
+ * A one-line progress bar for a terminal: step/total (or, for a run with a time budget,
+ * training time/budget and the step), loss, steps/s and ETA, redrawn in
  * place with a carriage return. Redraws are throttled (at most `maxRedrawsPerSecond`) because
  * a terminal that repaints hundreds of times a second costs the training loop real time.
  * Other output goes through `log`, which clears the bar, prints the line and redraws.
@@ -11,6 +12,9 @@ export interface ProgressValues {
   loss?: number;
   stepsPerSec?: number;
   etaSeconds?: number;
+  /** With a time budget: the bar measures time, not steps. */
+  budgetSeconds?: number | null;
+  elapsedSeconds?: number;
 }
 
 /** A duration as a person reads it: 42s, 3m05s, 2h07m. */
@@ -25,10 +29,13 @@ export function formatDuration(seconds: number): string {
 
 /** The bar's text for `values`, fitted to `columns` characters. */
 export function renderProgress(values: ProgressValues, columns: number): string {
-  const { step, total } = values;
-  const fraction = total > 0 ? Math.min(1, Math.max(0, step / total)) : 0;
+  const { step, total, budgetSeconds: budget, elapsedSeconds: elapsed = 0 } = values;
+  const done = budget ? elapsed / budget : total > 0 ? step / total : 0;
+  const fraction = Math.min(1, Math.max(0, done));
   const parts = [
-    `${step}/${total}`,
+    budget
+      ? `${formatDuration(elapsed)}/${formatDuration(budget)}  step ${step}`
+      : `${step}/${total}`,
     values.loss === undefined ? '' : `loss ${values.loss.toFixed(3)}`,
     values.stepsPerSec === undefined ? '' : `${values.stepsPerSec.toFixed(1)} steps/s`,
     values.etaSeconds === undefined ? '' : `ETA ${formatDuration(values.etaSeconds)}`,

@@ -20,7 +20,9 @@ export type {
   TrainingEvents,
   ValidationEvent,
 } from './training-events';
+export { runEndEvent } from './training-events';
+export { chooseByProbe } from './budget-probe';
 export { Generator, VALIDATION_MAX_CHARS } from './generator';
 export { engineInfo } from './info';
 export { benchTrainingSteps, benchGeneration } from './bench';
-export { learningRateAt } from './schedule';
+export { budgetedStep, learningRateAt } from './schedule';

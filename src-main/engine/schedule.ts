@@ -1,6 +1,7 @@
 /**
  * Learning-rate schedules: a pure function of the number of steps completed, so a resumed
- * run continues on the same curve.
+ * run continues on the same curve — or, for a run with a time budget, of the fraction of
+ * the budget spent (`budgetedStep`), so warm-up and decay stretch or shrink to the deadline.
  */
 import type { TrainingConfig } from '../protocol/types';
 
@@ -39,4 +40,23 @@ export function learningRateAt(training: TrainingConfig, step: number, warmupFro
   const warmed = step - warmupFrom;
   if (warmupSteps > 0 && warmed >= 0 && warmed < warmupSteps) rate *= (warmed + 1) / warmupSteps;
   return rate;
+}
+
+/**
+ * The budget fraction is rounded down to this grain before it becomes a schedule position:
+ * the learning rate then changes at most this many times over a run, so the optimizer's
+ * cached scalar tensor for it is reused between changes instead of made anew every step.
+ */
+export const BUDGET_FRACTION_GRAIN = 2000;
+
+/**
+ * Where a budgeted run is on its schedule: after `spentSeconds` of its `budgetSeconds` it is
+ * where a step-bounded run would be after `(spent / budget) · steps` steps (`steps` is the
+ * length the schedule is laid out over), the fraction clamped to [0, 1] and rounded down to
+ * 1/BUDGET_FRACTION_GRAIN. `learningRateAt(training, budgetedStep(…))` is the rate: the
+ * one rule for a schedule that follows elapsed time.
+ */
+export function budgetedStep(steps: number, spentSeconds: number, budgetSeconds: number): number {
+  const fraction = budgetSeconds > 0 ? Math.min(1, Math.max(0, spentSeconds / budgetSeconds)) : 1;
+  return (Math.floor(fraction * BUDGET_FRACTION_GRAIN) / BUDGET_FRACTION_GRAIN) * steps;
 }

@@ -72,6 +72,8 @@ export class EngineService {
   private corpusReport: CorpusReport | null = null;
   private corpusSource: CorpusSource | null = null;
   private run: ActiveRun | null = null;
+  /** A start is under way (a budget's probe takes a while): no second start meanwhile. */
+  private starting = false;
   /** The current model when no session is active: opened from a file or left by a run. */
   private model: TrainingSnapshot | null = null;
   private modelPath: string | null = null;
@@ -129,7 +131,8 @@ export class EngineService {
           problems: validateRunConfig(config, chars === undefined ? undefined : { chars }),
         };
       },
-      'training:start': (request) => this.startTraining(request.config, request.resume),
+      'training:start': (request) =>
+        this.startTraining(request.config, request.resume, request.choose ?? false),
       'training:pause': async () => {
         const run = this.requireRun();
         run.session.pause();
@@ -245,11 +248,16 @@ export class EngineService {
     return this.run;
   }
 
+  /**
+   * Starts a run (or resumes the current model). With `choose` and a time budget, a new run's
+   * configuration is chosen by probing candidates (budget-probe.ts) inside the budget.
+   */
   private async startTraining(
-    config: RunConfig,
+    requested: RunConfig,
     resume: boolean,
+    choose: boolean,
   ): Promise<ReplyOf<'training:start'>> {
-    if (this.run)
+    if (this.run || this.starting)
       throw new UsageError('training/busy', 'training is already running; pause or stop it first');
     const snapshot = resume ? this.model : null;
     if (resume && !snapshot)
@@ -260,14 +268,20 @@ export class EngineService {
     if (!corpus || !report)
       throw new UsageError('training/no-corpus', 'open a corpus before training');
     const { validateRunConfig } = await import('../protocol/run-config');
-    const problems = validateRunConfig(config, { chars: report.chars });
+    const problems = validateRunConfig(requested, { chars: report.chars });
     if (problems.length > 0) throw new UsageError('training/bad-config', problems[0]);
 
-    const [{ TrainingSession }, { CheckpointManager }, records] = await Promise.all([
-      import('./index'),
-      import('../model'),
-      import('../model/run-records'),
-    ]);
+    const [{ TrainingSession, runEndEvent, chooseByProbe }, { CheckpointManager }, records] =
+      await Promise.all([import('./index'), import('../model'), import('../model/run-records')]);
+    if (choose && (snapshot || requested.training.timeBudget === undefined))
+      throw new UsageError('training/bad-config', 'choosing needs a new run with a time budget');
+    this.starting = true;
+    const chosen = choose
+      ? await chooseByProbe(corpus, requested).finally(() => (this.starting = false))
+      : null;
+    this.starting = false;
+    const config = chosen?.config ?? requested;
+    const choice = chosen?.reason ?? null;
     const runId = records.newRunId();
     const dir = this.runDir(runId);
     let checkpoints: InstanceType<typeof CheckpointManager> | null = null;
@@ -278,6 +292,7 @@ export class EngineService {
       config,
       snapshot: snapshot ?? undefined,
       checkpoint: (snap, info) => checkpoints!.save(snap, { best: info.best }),
+      probeSeconds: chosen?.probeSeconds,
     });
     const record: RunRecord = {
       runId,
@@ -316,27 +331,7 @@ export class EngineService {
       async (result) => {
         await this.finishRun(active, result, snapshot);
         await ended(result.end);
-        if (result.divergence) {
-          this.emit({
-            type: 'training:error',
-            runId,
-            reason: 'diverged',
-            message: result.divergence.message,
-            step: result.step,
-          });
-          return;
-        }
-        this.emit({
-          type: 'training:done',
-          runId,
-          reason: result.end === 'finished' ? 'finished' : 'stopped',
-          step: result.step,
-          trainSeconds: result.trainSeconds,
-          stepsPerSec: result.stepsPerSec,
-          bestValidation: result.bestValidation,
-          finalValidation: result.finalValidation,
-          choice: null,
-        });
+        this.emit(runEndEvent(runId, result, choice));
       },
       async (error: unknown) => {
         // The run folder stays un-ended: its last checkpoint is what model:recoverable offers.
@@ -352,7 +347,7 @@ export class EngineService {
       },
     );
     this.run = active;
-    return { runId, changes: session.changes, notice: session.notice, choice: null };
+    return { runId, changes: session.changes, notice: session.notice, choice };
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { LstmKernelNames } from './kernels/fused-lstm';
 import type { Corpus } from '../corpus/types';
 import type { TrainingSnapshot } from '../model/snapshot';
+import type { EngineEvent } from '../protocol/messages';
 import type {
   RunConfig,
   RunEnd,
@@ -58,6 +59,8 @@ export interface SessionOptions {
   /** Resume from this snapshot (resume.ts decides what `config` may change). */
   snapshot?: TrainingSnapshot;
   checkpoint?: CheckpointWriter;
+  /** Seconds a probe already spent of the run's time budget choosing its configuration (budget-probe.ts). */
+  probeSeconds?: number;
   /** Use the general (tfjs-tensor) step even where the handle-level fast step applies; for tests. */
   general?: boolean;
   /** Use the plain-tfjs reference LSTM instead of the fused kernels; for tests (slow). */
@@ -83,4 +86,31 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     for (const listener of this.listeners.get(event) ?? [])
       (listener as (value: typeof payload) => void)(payload);
   }
+}
+
+/**
+ * The contract's event for a run that returned `result`: `training:error` for a
+ * divergence, else `training:done` with the one-line `choice` a budget's probe made (or null).
+ */
+export function runEndEvent(runId: string, result: RunResult, choice: string | null): EngineEvent {
+  if (result.divergence) {
+    return {
+      type: 'training:error',
+      runId,
+      reason: 'diverged',
+      message: result.divergence.message,
+      step: result.step,
+    };
+  }
+  return {
+    type: 'training:done',
+    runId,
+    reason: result.end === 'finished' ? 'finished' : 'stopped',
+    step: result.step,
+    trainSeconds: result.trainSeconds,
+    stepsPerSec: result.stepsPerSec,
+    bestValidation: result.bestValidation,
+    finalValidation: result.finalValidation,
+    choice,
+  };
 }

@@ -4,7 +4,8 @@
  * pause, resume, stop, and report: progress (by time, and a history point at each
  * summary), validation, samples, checkpoints, and the end (finished, stopped, diverged).
  * A step is training-step.ts; snapshot ↔ tensors is snapshot-tensors.ts; samples and
- * validation are generator.ts; the clock is run-clock.ts; divergence is divergence.ts.
+ * validation are generator.ts; the clock, the time budget and the learning rate of each step
+ * are run-pace.ts; divergence is divergence.ts.
  *
  * Truncated BPTT: each batch starts from the state the previous batch ended in (the
  * tutorial's saved_output/saved_state), and gradients stop at the batch boundary.
@@ -32,8 +33,8 @@ import { sampleTexts, validationPass } from './generator';
 import { createContext, disposeContext, type EngineContext } from './model';
 import { resumeDecision } from './resume';
 import { mixSeed, Rng } from './rng';
-import { RunClock } from './run-clock';
-import { learningRateAt } from './schedule';
+import { budgetSpentBefore } from './run-budget';
+import { RunPace } from './run-pace';
 import { firstNonFinite } from './snapshot-tensors';
 import {
   Emitter,
@@ -62,8 +63,6 @@ export class TrainingSession {
   private readonly history: MetricsHistory;
   private readonly checkpointWriter?: CheckpointWriter;
   private readonly watch: DivergenceWatch;
-  /** The step warm-up counts from (0, or where a resumed run changed it). */
-  private readonly warmupFrom: number;
   /** The step of the last checkpoint written, while nothing has changed since (else −1). */
   private checkpointedStep = -1;
   private lastCheckpoint: { step: number; path: string } | null = null;
@@ -76,7 +75,8 @@ export class TrainingSession {
   private currentState: TrainingState = 'idle';
   private readonly events = new Emitter<TrainingEvents>();
 
-  private clock = new RunClock();
+  /** The clock, the budget and the schedule (run-pace.ts). */
+  private readonly pace: RunPace;
   private runStartStep = 0;
 
   private pauseRequested = false;
@@ -109,6 +109,26 @@ export class TrainingSession {
         `the training text (${trainEnd - trainStart} characters) is too short for batches of ${training.batchSize} × ${training.unrollings + 1}`,
       );
     }
+    const probeSeconds = args.probeSeconds ?? 0;
+    // A resumed run's changed warm-up ramps again from its step (or budgeted position).
+    const rewarm = this.changes.some((change) => change.field === 'training.warmupSteps');
+    this.pace = new RunPace(training, {
+      warmupFrom: snapshot?.optimizerState.warmupFrom ?? 0,
+      warmupAt: snapshot && rewarm ? snapshot.step : null,
+      spentBefore: budgetSpentBefore(snapshot, training) + probeSeconds,
+      probeSeconds,
+    });
+    // A model imported from TF.js carries weights but no training position: its cursors
+    // start afresh, as a new run's would (its state tensors are zero).
+    const cursors = snapshot?.cursors.positions.length ? snapshot.cursors : undefined;
+    const { batchSize, unrollings } = training;
+    this.cursor = new BatchCursor(
+      corpus.ids,
+      [trainStart, trainEnd],
+      batchSize,
+      unrollings,
+      cursors,
+    );
     this.context = createContext({ reference: args.reference, kernels: args.kernels });
     try {
       if (snapshot) {
@@ -120,16 +140,6 @@ export class TrainingSession {
           resumed?.optimizerReset ?? false,
           args.general,
         );
-        // A model imported from TF.js carries weights but no training position: its
-        // cursors start afresh, as a new run's would (its state tensors are zero).
-        const fresh = snapshot.cursors.positions.length === 0;
-        this.cursor = new BatchCursor(
-          corpus.ids,
-          corpus.report.splits.train,
-          training.batchSize,
-          training.unrollings,
-          fresh ? undefined : snapshot.cursors,
-        );
         this.currentStep = snapshot.step;
         this.history = structuredClone(snapshot.history);
         if (this.changes.length > 0)
@@ -137,25 +147,15 @@ export class TrainingSession {
         this.bestValidation = snapshot.bestValidation;
         this.lastValidation = this.history.validation.at(-1) ?? null;
         const state = snapshot.optimizerState;
-        this.warmupFrom = this.changes.some((change) => change.field === 'training.warmupSteps')
-          ? snapshot.step
-          : (state.warmupFrom ?? 0);
         this.watch = new DivergenceWatch(this.vocabularySize, {
           smoothed: state.smoothedLoss,
           best: state.bestSmoothedLoss,
         });
       } else {
         this.training = TrainingStep.fresh(this.context, config, this.vocabularySize, args.general);
-        this.cursor = new BatchCursor(
-          corpus.ids,
-          corpus.report.splits.train,
-          training.batchSize,
-          training.unrollings,
-        );
         this.currentStep = 0;
         this.history = { progress: [], validation: [], samples: [] };
         this.bestValidation = null;
-        this.warmupFrom = 0;
         this.watch = new DivergenceWatch(this.vocabularySize);
       }
     } catch (error) {
@@ -208,24 +208,27 @@ export class TrainingSession {
     this.resumeWaiter?.();
   }
 
-  /** Trains until config.training.steps, stop() or a divergence; yields to the event loop regularly so pause/stop are honoured. */
+  /**
+   * Trains until config.training.steps (or, with a time budget, its deadline), stop() or a
+   * divergence; yields to the event loop regularly so pause/stop are honoured.
+   */
   async run(): Promise<RunResult> {
     if (this.currentState === 'running' || this.currentState === 'paused') {
       throw new TrainingError('training/already-running', 'this training run is already running');
     }
     if (this.disposed)
       throw new TrainingError('training/disposed', 'this training run has been closed');
-    const total = this.config.training.steps;
+    const pace = this.pace;
     this.runStartStep = this.currentStep;
-    this.clock = new RunClock();
     this.setState('running');
-    this.clock.start(performance.now(), this.currentStep);
+    pace.restart(performance.now(), this.currentStep);
     try {
-      while (this.currentStep < total && !this.stopRequested && !this.divergence) {
+      while (pace.more(this.currentStep, performance.now()) && !this.stopRequested) {
+        if (this.divergence) break;
         if (this.pauseRequested) {
           await this.writeCheckpoint('pause');
           if (this.divergence) break;
-          this.clock.stop(performance.now());
+          pace.stop(performance.now());
           this.setState('paused');
           await new Promise<void>((resolve) => {
             this.resumeWaiter = resolve;
@@ -234,28 +237,33 @@ export class TrainingSession {
           this.resumeWaiter = null;
           if (this.stopRequested) break;
           this.setState('running');
-          this.clock.start(performance.now(), this.currentStep);
+          pace.start(performance.now(), this.currentStep);
         }
         const sliceEnd = performance.now() + SLICE_MS;
-        while (this.currentStep < total && !this.stopRequested && !this.pauseRequested) {
-          this.trainStep();
-          if (this.isBoundary(this.currentStep)) {
-            await this.boundary(this.currentStep);
+        let before = performance.now();
+        while (!this.stopRequested && !this.pauseRequested && pace.more(this.currentStep, before)) {
+          this.trainStep(before);
+          let now = performance.now();
+          pace.stepTook(now - before);
+          if (this.isBoundary(this.currentStep, now)) {
+            await this.boundary(this.currentStep, now);
             break;
           }
-          const now = performance.now();
-          if (this.clock.due(now)) this.tick(now);
+          now = performance.now();
+          if (pace.due(now)) this.tick(now);
           if (this.divergence || now >= sliceEnd) break;
+          before = now;
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (!this.divergence && this.training.stepsInInterval > 0) this.summary();
       if (!this.divergence) await this.writeCheckpoint(this.stopRequested ? 'stop' : 'final');
-      this.clock.stop(performance.now());
-      this.setState(this.divergence ? 'failed' : this.currentStep >= total ? 'finished' : 'idle');
+      pace.stop(performance.now());
+      const finished = pace.finished(this.currentStep);
+      this.setState(this.divergence ? 'failed' : finished ? 'finished' : 'idle');
       this.stopRequested = false;
     } catch (error) {
-      this.clock.stop(performance.now());
+      pace.stop(performance.now());
       this.setState('failed');
       if (error instanceof TrainingError) throw error;
       throw new TrainingError(
@@ -264,13 +272,11 @@ export class TrainingSession {
         { cause: error },
       );
     }
-    const trainSeconds = this.clock.elapsed(performance.now()) / 1000;
     const trained = this.currentStep - this.runStartStep;
     return {
-      end: this.divergence ? 'diverged' : this.currentStep >= total ? 'finished' : 'stopped',
+      end: this.divergence ? 'diverged' : pace.finished(this.currentStep) ? 'finished' : 'stopped',
       step: this.currentStep,
-      trainSeconds,
-      stepsPerSec: trainSeconds > 0 ? trained / trainSeconds : 0,
+      ...pace.result(performance.now(), trained),
       bestValidation: this.bestValidation,
       finalValidation: this.lastValidation,
       divergence: this.divergence,
@@ -291,39 +297,32 @@ export class TrainingSession {
     return this.training.closeInterval().mean;
   }
 
-  private isBoundary(step: number): boolean {
+  private isBoundary(step: number, now: number): boolean {
     const t = this.config.training;
     return (
-      step % t.summaryEvery === 0 ||
-      step === t.steps ||
+      this.pace.summaryDue(step, now) ||
       (t.sampleEvery > 0 && step % t.sampleEvery === 0) ||
       (t.checkpointEvery > 0 && step % t.checkpointEvery === 0)
     );
   }
 
   /** One step of training: forward, backward, clip, update, carry the state on. */
-  private trainStep(): void {
-    const { training } = this.config;
+  private trainStep(now = performance.now()): void {
     const ids = this.cursor.next();
     const step = this.currentStep;
-    const learningRate = learningRateAt(training, step, this.warmupFrom);
-    const next = step + 1;
-    this.training.run(
-      ids,
-      step,
-      learningRate,
-      next % training.summaryEvery === 0 || next === training.steps,
-    );
-    this.currentStep = next;
+    const learningRate = this.pace.learningRate(step, now);
+    this.training.run(ids, step, learningRate, this.pace.summaryMayFollow(step + 1));
+    this.currentStep = step + 1;
     this.checkpointedStep = -1;
   }
 
-  private async boundary(step: number): Promise<void> {
+  private async boundary(step: number, now: number): Promise<void> {
     const t = this.config.training;
-    if (step % t.summaryEvery === 0 || step === t.steps) this.summary();
+    if (this.pace.summaryDue(step, now)) this.summary();
     if (this.divergence) return;
     // Samples also close a run, so a run shorter than sampleEvery still shows what it learned.
-    if (t.sampleEvery > 0 && (step % t.sampleEvery === 0 || step === t.steps)) this.samples(step);
+    const last = this.pace.isLast(step);
+    if (t.sampleEvery > 0 && (step % t.sampleEvery === 0 || last)) this.samples(step);
     if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0)
       await this.writeCheckpoint('interval');
   }
@@ -331,23 +330,7 @@ export class TrainingSession {
   // ---- progress ----------------------------------------------------------------------------
 
   private progress(now: number, points: ProgressPoint[], stepsPerSec: number): void {
-    this.clock.reported(now);
-    const { steps } = this.config.training;
-    this.events.emit('progress', {
-      step: this.currentStep,
-      totalSteps: steps,
-      learningRate: this.learningRateBefore(this.currentStep),
-      stepsPerSec,
-      etaSeconds: stepsPerSec > 0 ? (steps - this.currentStep) / stepsPerSec : 0,
-      elapsedSeconds: this.clock.elapsed(now) / 1000,
-      budgetSeconds: this.config.training.timeBudget ?? null,
-      points,
-    });
-  }
-
-  /** The learning rate of the step that reached `step`. */
-  private learningRateBefore(step: number): number {
-    return learningRateAt(this.config.training, Math.max(0, step - 1), this.warmupFrom);
+    this.events.emit('progress', this.pace.progress(this.currentStep, now, stepsPerSec, points));
   }
 
   /** A progress report between summaries; it also looks at the interval's loss for a divergence. */
@@ -355,7 +338,7 @@ export class TrainingSession {
     const interval = this.training.peek();
     if (interval.steps > 0 && this.diverged(this.watch.check(interval.mean, interval.steps)))
       return;
-    this.progress(now, [], this.clock.rate(now, this.currentStep));
+    this.progress(now, [], this.pace.rate(now, this.currentStep));
   }
 
   // ---- summaries, validation, samples ------------------------------------------------------
@@ -367,11 +350,11 @@ export class TrainingSession {
     const interval = this.training.closeInterval();
     if (interval.steps === 0) return;
     const now = performance.now();
-    const stepsPerSec = this.clock.rate(now, step);
+    const stepsPerSec = this.pace.rate(now, step);
     const point: ProgressPoint = {
       step,
       loss: interval.mean,
-      learningRate: this.learningRateBefore(step),
+      learningRate: this.pace.learningRateBefore(step, now),
       stepsPerSec,
     };
     this.history.progress.push(point);
@@ -397,6 +380,8 @@ export class TrainingSession {
       }
       this.events.emit('validation', { ...record, best: this.bestValidation });
     }
+    const end = performance.now();
+    this.pace.summaryTook(end - now, end);
   }
 
   /** sampleCount samples of sampleLength characters, each from a random first character. */
@@ -448,6 +433,7 @@ export class TrainingSession {
     const interval = this.training.peek();
     if (interval.steps > 0 && this.diverged(this.watch.check(interval.mean, interval.steps)))
       return;
+    const started = performance.now();
     const snapshot = this.snapshot();
     const broken = firstNonFinite(snapshot.tensors);
     if (broken) {
@@ -459,6 +445,7 @@ export class TrainingSession {
       this.lastValidation !== null &&
       this.bestValidation.step === this.currentStep;
     const path = await this.checkpointWriter(snapshot, { reason, best });
+    this.pace.checkpointTook(performance.now() - started);
     this.checkpointedStep = this.currentStep;
     this.lastCheckpoint = { step: this.currentStep, path };
     this.events.emit('checkpoint', { step: this.currentStep, path, best });
@@ -471,7 +458,8 @@ export class TrainingSession {
     const optimizerState: Record<string, number> = {
       ...this.training.optimizer.state(),
       lossSteps: interval.steps,
-      warmupFrom: this.warmupFrom,
+      warmupFrom: this.pace.warmupFrom,
+      ...this.pace.state(performance.now()),
     };
     if (!Number.isNaN(this.watch.smoothed)) optimizerState.smoothedLoss = this.watch.smoothed;
     optimizerState.bestSmoothedLoss = this.watch.best;

@@ -182,13 +182,21 @@ export interface ValidationPoint {
  */
 export interface TrainingProgress {
   step: number;
+  /**
+   * The step the run ends at — or, with a time budget, the steps expected by its deadline
+   * at the current speed (`step` plus the time left × steps/s).
+   */
   totalSteps: number;
   /** The learning rate of the step just taken. */
   learningRate: number;
   /** Steps per second over the last few seconds of training (pauses excluded). */
   stepsPerSec: number;
+  /** Seconds to the end: at the current speed, or with a time budget the budget left. */
   etaSeconds: number;
-  /** Seconds spent training in this run so far (pauses excluded). */
+  /**
+   * Seconds spent training in this run so far (pauses excluded); with a time budget, what
+   * the budget has spent (earlier runs of a resumed model and the choosing probe included).
+   */
   elapsedSeconds: number;
   /** The run's time budget in seconds (it ends when `elapsedSeconds` reaches it), or null. */
   budgetSeconds: number | null;

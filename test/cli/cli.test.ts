@@ -3,63 +3,12 @@
  * tiny configuration, and checks what a script would see — JSON lines, exit codes, files,
  * one-line errors.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'src-main/cli/bin.cjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** stderr without TensorFlow's own start-up logging, which the CLI does not control. */
-function ownStderr(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .filter(
-      (line) => !/^(WARNING: All log messages|I0000|W0000|To enable the following)/.test(line),
-    );
-}
-
-function jsonLines(stdout: string): Array<Record<string, unknown>> {
-  return stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** A few thousand characters of varied, deterministic text over a small alphabet. */
-function tinyText(words: string[], count: number): string {
-  let state = 12345;
-  const parts: string[] = [];
-  for (let i = 0; i < count; i++) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    parts.push(words[state % words.length]);
-  }
-  return `${parts.join(' ')}.\n`;
-}
+import { cli, cliUntilSignal, jsonLines, ownStderr, tinyText } from './run-cli';
 
 const TINY = [
   '--hidden',
@@ -266,20 +215,7 @@ describe('lstm-studio train', () => {
       out,
       ...TINY.filter((arg) => arg !== '--json'),
     ];
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
-    let stdout = '';
-    let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!signalled && /validation perplexity/.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout } = await cliUntilSignal(args, 'SIGINT');
     expect(code).toBe(130);
     expect(stdout).toMatch(/^training "seed" on tiny\.txt: /);
     expect(stdout).toMatch(/SIGINT: stopping after this step, then saving/);

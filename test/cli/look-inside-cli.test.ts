@@ -3,7 +3,6 @@
  * model: the ranking names the planted cell, the .npz is a zip of .npy files numpy can
  * read (checked here byte by byte against the .npy format), the .json parses.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,22 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../../src-main/model';
 import { ZipArchive } from '../../src-main/zip/archive';
 import { readEntryBytes } from '../../src-main/zip/entry-stream';
+import { cli } from './run-cli';
 import { PLANTED_CELL, PLANTED_LAYER, plantedQuoteSnapshot } from '../helpers/planted-model';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'src-main/cli/bin.cjs');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A .npy file's dtype, shape and data offset, read as numpy's format 1.0 defines them. */
 function parseNpy(bytes: Uint8Array): { descr: string; shape: number[]; data: Uint8Array } {

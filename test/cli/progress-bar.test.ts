@@ -22,6 +22,24 @@ describe('progress bar', () => {
     expect(renderProgress({ step: 1, total: 2 }, 12)).toBe('50% 1/2');
   });
 
+  it('measures a budgeted run by time: training time/budget, the step, time left', () => {
+    const line = renderProgress(
+      {
+        step: 9000,
+        total: 12_000,
+        loss: 1.5,
+        stepsPerSec: 400,
+        etaSeconds: 15,
+        budgetSeconds: 60,
+        elapsedSeconds: 45,
+      },
+      100,
+    );
+    expect(line).toBe(
+      `[${'#'.repeat(26)}${'-'.repeat(9)}]  75% 45s/1m00s  step 9000  loss 1.500  400.0 steps/s  ETA 15s`,
+    );
+  });
+
   it('redraws in place at most at the throttled rate, and logs above the bar', () => {
     let written = '';
     const stream = {

@@ -49,6 +49,7 @@ describe('the resume rule', () => {
     const requested = tiny(
       {
         steps: 400,
+        timeBudget: 600,
         learningRate: 0.5,
         schedule: { kind: 'cosine', minLearningRate: 0.05 },
         warmupSteps: 30,
@@ -77,6 +78,19 @@ describe('the resume rule', () => {
     });
     expect(outcome.optimizerReset).toBe(true);
     expect(outcome.notice).toContain('Optimizer "sgd" → "momentum" (its state starts from zero)');
+    expect(outcome.notice).toContain('Train for null → 600');
+  });
+
+  it('lets a budgeted run resume below its steps (they only lay out its schedule), and drop its budget', () => {
+    const budgeted = { ...saved, training: { ...saved.training, timeBudget: 60 } };
+    const more = resumeRule(budgeted, tiny({ steps: 50, timeBudget: 120 }), 100);
+    expect(more.ok && more.config.training).toMatchObject({ steps: 50, timeBudget: 120 });
+    const dropped = resumeRule(budgeted, tiny({ steps: 300 }), 100);
+    if (!dropped.ok) throw new Error(dropped.message);
+    expect('timeBudget' in dropped.config.training).toBe(false);
+    expect(dropped.notice).toBe('Resuming at step 100: Steps 100 → 300; Train for 60 → null');
+    const unbudgeted = resumeRule(budgeted, tiny({ steps: 50 }), 100);
+    expect(unbudgeted.ok).toBe(false);
   });
 
   it('refuses, in one line naming it, any change to the architecture, encoding, layout or seed', () => {

@@ -232,4 +232,49 @@ describe('EngineService training', () => {
     expect(record.end).toBe('diverged');
     expect(record.endedAt).toBeDefined();
   });
+
+  it('chooses for the budget, trains to the deadline and ends finished with the choice', async () => {
+    events.length = 0;
+    const config = defaultRunConfig();
+    config.training.timeBudget = 4;
+    config.training.seed = 5;
+    const reply = await service.dispatch('training:start', { config, resume: false, choose: true });
+    // 5,580 training characters feed at most 5,580 parameters: none of the grid, so the
+    // smallest, 1×32 (6,961 with 17 symbols). Whether it can see 100 characters per parameter in the second the probe
+    // leaves depends on this machine's speed; the rest of the line does not.
+    expect(reply.choice).toMatch(
+      /^Chose 1×32, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: (the largest of 1 probed candidate that sees 30 characters per parameter in the \d+s left|none of 1 probed candidate sees 30 characters per parameter in the \d+s left, so the one that sees the most) \(about [\d.]+ (k|M)? ?characters for 7 k parameters; 6 larger ones exceed the 6 k parameters 6 k training characters support; probe [\d.]+ s\)$/,
+    );
+    const end = await ended();
+    expect(end.type).toBe('training:done');
+    if (end.type !== 'training:done') return;
+    expect(end.reason).toBe('finished');
+    expect(end.choice).toBe(reply.choice);
+    expect(end.bestValidation).not.toBeNull();
+    const progress = events.filter((e) => e.type === 'training:progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((e) => e.budgetSeconds === 4)).toBe(true);
+    // The model the run leaves is the chosen configuration, with the user's seed.
+    const saved = path.join(dir, 'chosen.lstm');
+    await service.dispatch('model:save', { file: { path: saved } });
+    const opened = await service.dispatch('model:open', { file: { path: saved } });
+    expect(opened.config.model.layers).toEqual([32]);
+    expect(opened.config.training).toMatchObject({ seed: 5, timeBudget: 4, optimizer: 'adam' });
+    expect(opened.step).toBe(end.step);
+  });
+
+  it('refuses to choose without a budget or for a resumed model, in one line', async () => {
+    await expect(
+      service.dispatch('training:start', {
+        config: defaultRunConfig(),
+        resume: false,
+        choose: true,
+      }),
+    ).rejects.toThrow('choosing needs a new run with a time budget');
+    const config = defaultRunConfig();
+    config.training.timeBudget = 60;
+    await expect(
+      service.dispatch('training:start', { config, resume: true, choose: true }),
+    ).rejects.toThrow('choosing needs a new run with a time budget');
+  });
 });

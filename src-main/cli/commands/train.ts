@@ -6,8 +6,16 @@
  * (`run.json`) as the window, with the run's folder at `<out>.checkpoints/`.
  *
  * Output is either human (a progress bar on a TTY, plain lines otherwise) or, with --json,
- * one JSON object per line: notice (what a resume changed), progress (one per summary),
- * validation, sample, checkpoint, and last done. SIGINT/SIGTERM stop training at the next
+ * one JSON object per line: notice (what a resume changed), choice (what the engine chose
+ * for a time budget), progress (one per summary), validation, sample, checkpoint, and last
+ * done.
+ *
+ * `--time 60s` (10m, 1h30m) gives the run a time budget: it ends when it has trained that
+ * long, its schedule stretched to the deadline (engine/run-budget.ts). Without a preset or
+ * a size, optimizer, learning-rate or steps flag the engine also chooses the configuration
+ * for the budget and this corpus (protocol/run-config/budget-choice.ts), probing candidates'
+ * real step times inside the budget; the seed and the reporting intervals stay as given.
+ * SIGINT/SIGTERM stop training at the next
  * step boundary; the run then checkpoints, writes --out and exits with 130/143, so a
  * script can tell an interrupted run from a finished one. A run that diverges writes no
  * --out (its last good checkpoint stays in the folder) and fails with one line.
@@ -20,7 +28,7 @@ import { TrainingError, UsageError } from '../../errors';
 import type { EngineEvent, EventOf } from '../../protocol/messages';
 import { resumeRule, type ResumeSetting } from '../../protocol/run-config/resume-rule';
 import type { Normalisation, OptimizerName, RunConfig } from '../../protocol/types';
-import { PRESET_IDS, findPreset } from '../../protocol/run-config';
+import { PRESET_IDS, findPreset, formatDuration, parseDuration } from '../../protocol/run-config';
 import { engineFor } from '../engine-loader';
 import { choiceOption, integerOption, positiveNumberOption } from '../parse-options';
 import { ProgressBar } from '../progress-bar';
@@ -29,7 +37,8 @@ const NORMALISATIONS: readonly Normalisation[] = ['keep', 'lowercase', 'text8'];
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adam', 'rmsprop'];
 
 interface TrainOptions {
-  preset: string;
+  preset?: string;
+  time?: string;
   sample?: boolean;
   normalisation?: string;
   steps?: string;
@@ -70,6 +79,7 @@ const FLAG_NAMES: Partial<Record<ResumeSetting, string>> = {
   'training.batchSize': '--batch',
   'training.seed': '--seed',
   'training.steps': '--steps',
+  'training.timeBudget': '--time',
   'training.learningRate': '--lr',
   'training.optimizer': '--optimizer',
   'training.summaryEvery': '--summary-every',
@@ -124,6 +134,29 @@ export function applyOverrides(base: RunConfig, overrides: Overrides): RunConfig
   return config;
 }
 
+/** `--time`'s seconds, or undefined when it was not given; a bad duration is one line. */
+export function timeOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new UsageError('cli/bad-option', `--time: ${(error as Error).message}`);
+  }
+}
+
+/** Whether the engine should choose the configuration: a budget, and no preset, size, optimizer, rate or steps given. */
+export function choosesForBudget(
+  options: Pick<TrainOptions, 'preset' | 'resume'>,
+  overrides: Overrides,
+  timeBudget: number | undefined,
+): boolean {
+  const { hidden, layers, unrollings, batch, optimizer, lr, steps } = overrides;
+  const sized = [hidden, layers, unrollings, batch, optimizer, lr, steps].some(
+    (value) => value !== undefined,
+  );
+  return timeBudget !== undefined && !options.resume && options.preset === undefined && !sized;
+}
+
 /** Writes one line for a human: through the progress bar on a TTY, plainly otherwise. */
 type Say = (line: string) => void;
 
@@ -136,15 +169,18 @@ type Ending = EventOf<'training:done'> | EventOf<'training:error'>;
 
 async function train(corpusArgument: string | undefined, options: TrainOptions): Promise<void> {
   const overrides = parseOverrides(options);
+  const timeBudget = timeOption(options.time);
+  const choose = choosesForBudget(options, overrides, timeBudget);
+  const presetId = options.preset ?? 'seed';
   const normalisationOption = choiceOption(
     '--normalisation',
     options.normalisation,
     NORMALISATIONS,
   );
-  if (!PRESET_IDS.includes(options.preset as (typeof PRESET_IDS)[number])) {
+  if (!PRESET_IDS.includes(presetId as (typeof PRESET_IDS)[number])) {
     throw new UsageError(
       'cli/bad-option',
-      `--preset must be one of ${PRESET_IDS.join(', ')} (got "${options.preset}")`,
+      `--preset must be one of ${PRESET_IDS.join(', ')} (got "${presetId}")`,
     );
   }
   if (options.sample && corpusArgument !== undefined) {
@@ -219,17 +255,20 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   let notice: string | null = null;
   if (model) {
     config = applyOverrides(model.config, overrides);
+    if (timeBudget !== undefined) config.training.timeBudget = timeBudget;
     // The rule the engine applies, asked here first so its lines name the flags.
     const outcome = resumeRule(model.config, config, model.step, FLAG_NAMES);
     if (!outcome.ok) throw new UsageError('cli/resume-refused', outcome.message);
     notice = outcome.notice;
   } else {
-    const preset = findPreset(options.preset, {
+    const preset = findPreset(presetId, {
       chars: report.chars,
       vocabularySize: report.vocabulary.length,
     })!;
     config = applyOverrides(preset.config, overrides);
+    if (timeBudget !== undefined) config.training.timeBudget = timeBudget;
   }
+  const budget = config.training.timeBudget ?? null;
 
   const total = config.training.steps;
   let lastLoss: number | undefined;
@@ -248,18 +287,26 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
               lr: point.learningRate,
               stepsPerSec: point.stepsPerSec,
               etaSeconds: event.etaSeconds,
+              elapsedSeconds: event.elapsedSeconds,
+              budgetSeconds: event.budgetSeconds,
             });
           } else if (!bar) {
+            const where = budget
+              ? `step ${point.step} (${formatDuration(event.elapsedSeconds)} of ${formatDuration(budget)})`
+              : `step ${point.step}/${total}`;
             say(
-              `step ${point.step}/${total}  loss ${formatNumber(point.loss)}  lr ${point.learningRate.toPrecision(3)}  ${point.stepsPerSec.toFixed(1)} steps/s`,
+              `${where}  loss ${formatNumber(point.loss)}  lr ${point.learningRate.toPrecision(3)}  ${point.stepsPerSec.toFixed(1)} steps/s`,
             );
           }
         }
         bar?.update({
           step: event.step,
+          total: event.totalSteps,
           loss: lastLoss,
           stepsPerSec: event.stepsPerSec,
           etaSeconds: event.etaSeconds,
+          elapsedSeconds: event.elapsedSeconds,
+          budgetSeconds: event.budgetSeconds,
         });
         break;
       case 'training:validation':
@@ -295,18 +342,30 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
   };
 
   await engineLoading();
-  const started = await service.dispatch('training:start', { config, resume: model !== null });
+  if (choose && !json)
+    say(`choosing a configuration for ${formatDuration(budget!)} on ${report.name}…`);
+  const started = await service.dispatch('training:start', {
+    config,
+    resume: model !== null,
+    choose,
+  });
   if (!json) {
     bar = process.stdout.isTTY
       ? new ProgressBar(process.stdout, total, { startStep: model?.step ?? 0 })
       : null;
-    const verb = model ? `resuming at step ${model.step}` : `training "${options.preset}"`;
+    const verb = model
+      ? `resuming at step ${model.step}`
+      : `training ${choose ? 'for the budget' : `"${presetId}"`}`;
+    const what = choose ? '' : `, layers ${config.model.layers.join('×')}`;
+    const length = budget ? `for ${formatDuration(budget)}` : `${total} steps`;
     say(
-      `${verb} on ${report.name}: ${report.chars.toLocaleString('en-US')} chars, ${report.vocabulary.length} symbols, layers ${config.model.layers.join('×')}, ${total} steps`,
+      `${verb} on ${report.name}: ${report.chars.toLocaleString('en-US')} chars, ${report.vocabulary.length} symbols${what}, ${length}`,
     );
+    if (started.choice) say(started.choice);
     if (notice) say(notice);
-  } else if (notice) {
-    emit({ type: 'notice', message: notice, changes: started.changes });
+  } else {
+    if (notice) emit({ type: 'notice', message: notice, changes: started.changes });
+    if (started.choice) emit({ type: 'choice', message: started.choice });
   }
 
   let signalled: NodeJS.Signals | null = null;
@@ -339,9 +398,11 @@ async function train(corpusArgument: string | undefined, options: TrainOptions):
         stopped: end.reason === 'stopped',
         bestValidation: end.bestValidation,
         finalValidation: end.finalValidation,
+        choice: end.choice,
         out,
       });
     } else {
+      if (end.choice) say(end.choice);
       const best = end.bestValidation
         ? `; best ${formatNumber(end.bestValidation.bitsPerChar)} bits/char at step ${end.bestValidation.step}`
         : '';
@@ -364,9 +425,16 @@ export function register(program: Command): void {
     .description('Train a model on a corpus (a text file, a folder or a zip), or resume one.')
     .argument('[corpus]', 'text file, folder or zip to train on')
     .option('--sample', 'train on the bundled sample corpus instead')
-    .option('--preset <id>', `starting configuration: ${PRESET_IDS.join(', ')}`, 'seed')
+    .option('--preset <id>', `starting configuration: ${PRESET_IDS.join(', ')} (default seed)`)
+    .option(
+      '--time <duration>',
+      'train for this long (60s, 10m, 1h30m; pauses excluded), the schedule stretched to the deadline; without --preset or size flags the engine chooses the model for the time and corpus',
+    )
     .option('--normalisation <mode>', "keep, lowercase or text8 (the tutorial's a–z and space)")
-    .option('--steps <n>', 'total steps (with --resume: the new total)')
+    .option(
+      '--steps <n>',
+      'total steps (with --resume: the new total; with --time: the steps the schedule is laid out over)',
+    )
     .option('--hidden <n>', 'units of every LSTM layer')
     .option('--layers <n>', 'number of stacked LSTM layers (1–4)')
     .option('--unrollings <n>', 'characters per truncated-BPTT segment')

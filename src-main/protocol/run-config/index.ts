@@ -39,3 +39,11 @@ export {
   memoryBytes,
   secondsPer1000Steps,
 } from './estimate';
+export {
+  MIN_CHARS_PER_PARAMETER,
+  budgetCandidates,
+  chooseForBudget,
+  describeCandidate,
+  type BudgetChoice,
+  type MeasuredCandidate,
+} from './budget-choice';

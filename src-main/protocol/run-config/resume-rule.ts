@@ -5,7 +5,10 @@
  * A saved run continues with the saved configuration, except for the settings below, which
  * the request may change and which take effect from the resumed step (the learning rate is
  * a function of the step, so a new rate or schedule applies to the very next step):
- * - steps (the new total, above the steps already trained);
+ * - steps (the new total, above the steps already trained — unless the run has a time
+ *   budget, where steps only lay out the schedule);
+ * - the time budget (a user may give a run more time, or take its budget away; the
+ *   engine refuses a budget the run has already spent: engine/run-budget.ts);
  * - learning rate and schedule; warm-up (a changed warm-up ramps again from the resumed
  *   step); gradient clipping;
  * - the optimizer and its hyperparameters (momentum, which is also RMSprop's rho). A
@@ -45,6 +48,7 @@ const LOCKED: Record<LockedSetting, { label: string; fixes: string }> = {
 /** The settings a resumed run takes from the request, with their labels (the form's). */
 const RESUMABLE = {
   'training.steps': label('training.steps'),
+  'training.timeBudget': label('training.timeBudget'),
   'training.learningRate': label('training.learningRate'),
   'training.schedule': 'Schedule',
   'training.warmupSteps': label('training.warmupSteps'),
@@ -142,7 +146,8 @@ export function resumeRule(
       };
     }
   }
-  if (!(requested.training.steps > step)) {
+  // A budgeted run ends by time; its steps only lay out the schedule.
+  if (requested.training.timeBudget === undefined && !(requested.training.steps > step)) {
     return {
       ok: false,
       setting: 'training.steps',
@@ -156,7 +161,9 @@ export function resumeRule(
     const after = read(requested, setting);
     if (show(before) === show(after)) continue;
     const [part, key] = setting.split('.') as ['model' | 'training', string];
-    (config[part] as unknown as Record<string, unknown>)[key] = structuredClone(after);
+    const target = config[part] as unknown as Record<string, unknown>;
+    if (after === undefined) delete target[key];
+    else target[key] = structuredClone(after);
     changes.push({ step, field: setting, from: show(before), to: show(after) });
   }
   const optimizerReset = changes.some((change) => change.field === 'training.optimizer');
