@@ -29,7 +29,7 @@ const MIN_TIMED_STEPS = 3;
 const MAX_TIMED_STEPS = 50;
 
 /** Seconds per step of `config` on `corpus`: a few real steps, timed, within `limitMs` when it can. */
-function timeSteps(corpus: Corpus, config: RunConfig, limitMs: number): number {
+export function timeSteps(corpus: Corpus, config: RunConfig, limitMs: number): number {
   const session = TrainingSession.create({ corpus, config });
   try {
     session.trainSteps(WARMUP_STEPS);

@@ -21,7 +21,7 @@ export type {
   ValidationEvent,
 } from './training-events';
 export { runEndEvent } from './training-events';
-export { chooseByProbe } from './budget-probe';
+export { chooseByProbe, timeSteps } from './budget-probe';
 export { Generator, VALIDATION_MAX_CHARS } from './generator';
 export { engineInfo } from './info';
 export { benchTrainingSteps, benchGeneration } from './bench';

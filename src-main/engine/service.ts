@@ -35,6 +35,7 @@ import type { CorpusSource, RunRecord } from '../model/run-records';
 import { EngineRuns } from './runs-handlers';
 import { EngineActivations } from './activations-handlers';
 import { readCorpus, withOptions } from './corpus-source';
+import { MeasuredEstimates } from './measured-estimates';
 import { sessionView } from './run-view';
 
 export interface EngineServiceOptions {
@@ -69,6 +70,7 @@ export class EngineService {
   private readonly runDir: (runId: string) => string;
   private readonly rememberModels: boolean;
   private corpus: Corpus | null = null;
+  private readonly estimates = new MeasuredEstimates();
   private corpusReport: CorpusReport | null = null;
   private corpusSource: CorpusSource | null = null;
   private run: ActiveRun | null = null;
@@ -124,12 +126,14 @@ export class EngineService {
         };
       },
       'presets:estimate': async ({ config }) => {
-        const { estimate, validateRunConfig } = await import('../protocol/run-config');
+        const { validateRunConfig } = await import('../protocol/run-config');
         const chars = this.corpusReport?.chars;
-        return {
-          ...estimate(config, this.vocabularySize()),
-          problems: validateRunConfig(config, chars === undefined ? undefined : { chars }),
-        };
+        const problems = validateRunConfig(config, chars === undefined ? undefined : { chars });
+        // A few real steps are timed only while nothing trains, on a corpus it can train on.
+        const corpus = !this.run && !this.starting && problems.length === 0 ? this.corpus : null;
+        const probe = corpus ? { corpus, time: (await import('./index')).timeSteps } : null;
+        const timed = await this.estimates.estimate(config, this.vocabularySize(), probe);
+        return { ...timed, problems };
       },
       'training:start': (request) =>
         this.startTraining(request.config, request.resume, request.choose ?? false),
@@ -331,6 +335,9 @@ export class EngineService {
       async (result) => {
         await this.finishRun(active, result, snapshot);
         await ended(result.end);
+        // What a step of this shape really took here, summaries and checkpoints included.
+        if (result.stepsPerSec > 0)
+          this.estimates.record(config, report.vocabulary.length, 1 / result.stepsPerSec);
         this.emit(runEndEvent(runId, result, choice));
       },
       async (error: unknown) => {

@@ -36,6 +36,14 @@ export interface FileRef {
 }
 
 /** Every command: its request and its reply. */
+/**
+ * Where an estimate's time comes from: `measured` — this shape of model and batch was timed
+ * on this machine (a short probe, or a run that trained it); `calibrated` — the cost model
+ * scaled by how this machine compared with it on the shapes it has timed; `model` — the
+ * cost model alone (nothing timed yet).
+ */
+export type EstimateBasis = 'measured' | 'calibrated' | 'model';
+
 export interface Commands {
   /** The backend, TensorFlow version and library source. */
   'engine:info': { request: Record<string, never>; reply: EngineInfo };
@@ -53,7 +61,14 @@ export interface Commands {
   /** Presets sized to the open corpus (`seed` first). */
   'presets:list': { request: Record<string, never>; reply: { presets: Preset[] } };
   /** Parameter count, memory and time for a configuration on the open corpus. */
-  'presets:estimate': { request: { config: RunConfig }; reply: Estimate & { problems: string[] } };
+  /**
+   * Size and time of a configuration; `basis` says where the time comes from (see
+   * EstimateBasis) and `problems` what stops it from training on the open corpus.
+   */
+  'presets:estimate': {
+    request: { config: RunConfig };
+    reply: Estimate & { problems: string[]; basis: EstimateBasis };
+  };
   /**
    * Starts training on the open corpus, or resumes the open model when `resume` is set: the
    * resume rule (protocol/run-config/resume-rule.ts) decides what the request may change;

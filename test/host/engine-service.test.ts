@@ -125,7 +125,7 @@ describe('EngineService.handleMessage', () => {
       channel: 'presets:estimate',
       payload: { config: defaultRunConfig() },
     });
-    expect(reply).toMatchObject({ ok: true, payload: { problems: [] } });
+    expect(reply).toMatchObject({ ok: true, payload: { problems: [], basis: 'model' } });
     expect((reply as { payload: { parameters: number } }).payload.parameters).toBeGreaterThan(0);
   });
 });
@@ -181,6 +181,43 @@ describe('EngineService training', () => {
   afterAll(async () => {
     await service.shutdown();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('times a quick configuration on this machine for its estimate, and learns from a finished run', async () => {
+    const { estimate } = await import('../../src-main/protocol/run-config');
+    const vocabulary = new Set('the cat sat on the mat and the dog ran far away. ').size;
+    const config = tiny({ steps: 20 });
+    const first = await service.dispatch('presets:estimate', { config });
+    expect(first.basis).toBe('measured');
+    expect(first.problems).toEqual([]);
+    expect(first.parameters).toBe(estimate(config, vocabulary).parameters);
+    expect(first.secondsPer1000Steps).toBeGreaterThan(0);
+    // The same shape again: the measurement is kept, not taken again.
+    expect(await service.dispatch('presets:estimate', { config: tiny({ steps: 500 }) })).toEqual(
+      first,
+    );
+    // A shape too slow to probe in a moment: the cost model, scaled by this machine.
+    const large = defaultRunConfig();
+    large.model.layers = [2048, 2048];
+    large.training.batchSize = 4;
+    large.training.unrollings = 10;
+    const scaled = await service.dispatch('presets:estimate', { config: large });
+    expect(scaled.basis).toBe('calibrated');
+    const ratio = first.secondsPer1000Steps / estimate(config, vocabulary).secondsPer1000Steps;
+    expect(scaled.secondsPer1000Steps).toBeCloseTo(
+      estimate(large, vocabulary).secondsPer1000Steps * ratio,
+      6,
+    );
+    // A run of a shape never timed: its own speed, summaries and checkpoints included.
+    events.length = 0;
+    const trained = tiny({ steps: 12, batchSize: 2 });
+    await service.dispatch('training:start', { config: trained, resume: false });
+    const done = await ended();
+    if (done.type !== 'training:done') throw new Error(`not done: ${done.type}`);
+    const learned = await service.dispatch('presets:estimate', { config: trained });
+    expect(learned.basis).toBe('measured');
+    expect(learned.secondsPer1000Steps).toBeCloseTo(1000 / done.stepsPerSec, 9);
+    events.length = 0;
   });
 
   it('resumes under the resume rule, refuses a locked change, and keeps the last good model after a divergence', async () => {
