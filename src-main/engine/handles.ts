@@ -21,11 +21,12 @@ import type { OpAttr, TfBinding } from './tf';
 export class Handles {
   readonly ops: Ops;
   readonly binding: TfBinding;
-  /** Attribute lists by use: none, the MatMul transposes, AddN's count and type. */
+  /** Attribute lists by use: none, the MatMul transposes, a float random draw. */
   readonly attrs: {
     none: OpAttr[];
     transposeA: OpAttr[];
     transposeB: OpAttr[];
+    uniform: OpAttr[];
   };
 
   constructor(ops: Ops) {
@@ -40,6 +41,7 @@ export class Handles {
       none: [],
       transposeA: [bool('transpose_a', true)],
       transposeB: [bool('transpose_b', true)],
+      uniform: [{ name: 'dtype', type: this.binding.TF_ATTR_TYPE, value: this.binding.TF_FLOAT }],
     };
   }
 
@@ -78,6 +80,25 @@ export class Handles {
     params[name].dispose();
     params[name] = this.wrap(id, shape);
   }
+}
+
+/**
+ * An inverted-dropout mask: 1/keep with probability keep = 1 − rate, else 0, of the shape
+ * in the int32 vector `shape`; a pure function of the int32 pair `seed` (see
+ * `dropoutSeed` in model.ts), so the general path, the fast step and a resumed run draw
+ * the same masks. StatelessRandomUniform, AddV2 (u + keep), Floor, Mul (1/keep). Returns
+ * the mask's handle (the caller frees it); frees nothing it is given.
+ */
+export function dropoutMask(h: Handles, shape: number, rate: number, seed: number): number {
+  const keep = 1 - rate;
+  const uniform = h.exec('StatelessRandomUniform', h.attrs.uniform, [shape, seed]);
+  const shifted = h.exec('AddV2', h.attrs.none, [uniform, h.id(h.ops.scalarFloat(keep))]);
+  h.free(uniform);
+  const bits = h.exec('Floor', h.attrs.none, [shifted]);
+  h.free(shifted);
+  const mask = h.exec('Mul', h.attrs.none, [bits, h.id(h.ops.scalarFloat(1 / keep))]);
+  h.free(bits);
+  return mask;
 }
 
 /**

@@ -24,6 +24,7 @@ import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/ls
 import { Ops } from './kernels/ops';
 import { ReferenceLstm } from './kernels/reference-lstm';
 import { softmaxLossByOps } from './kernels/softmax-loss';
+import { dropoutMask, Handles } from './handles';
 import { mixSeed } from './rng';
 import { tf } from './tf';
 
@@ -137,19 +138,19 @@ export function embed(
 }
 
 /**
- * An inverted-dropout mask of `shape`: 1/keep with probability keep, else 0. A pure
- * function of `seed` (int32 [2]), so a resumed run draws the same masks.
+ * The int32 pair that seeds dropout site `site` (0 ≤ site < layers: before layer site + 1,
+ * the last before the softmax) at training step `step`: `(mix(seed, site + 1), step)`.
+ * Masks are a pure function of it (`dropoutMask` in handles.ts), so a resumed run and
+ * both training paths draw the same ones.
  */
-function dropoutMask(ops: Ops, shape: number[], rate: number, seed: Tensor): Tensor {
-  const keep = 1 - rate;
-  const uniform = ops.statelessUniform(shape, seed);
-  const shifted = ops.add(uniform, ops.scalarFloat(keep));
-  uniform.dispose();
-  const bits = ops.unary('Floor', shifted);
-  shifted.dispose();
-  const mask = ops.mul(bits, ops.scalarFloat(1 / keep));
-  bits.dispose();
-  return mask;
+export function dropoutSeed(seed: number, site: number, step: number): Int32Array {
+  return Int32Array.of(mixSeed(seed, site + 1) | 0, step | 0);
+}
+
+/** `dropoutMask` (handles.ts) of `shape` as a tfjs tensor, for `seed` (int32 [2]). */
+function dropoutMaskTensor(ops: Ops, shape: number[], rate: number, seed: Tensor): Tensor {
+  const h = new Handles(ops);
+  return h.wrap(dropoutMask(h, h.id(ops.int32Vector(shape)), rate, h.id(seed)), shape);
 }
 
 /** Last time step of a [T, B, H] sequence → [B, H]. */
@@ -199,7 +200,7 @@ export function trainingPass(
   for (let l = 0; l < layerCount; l++) {
     let mask: Tensor | null = null;
     if (l > 0 && dropout) {
-      mask = dropoutMask(ops, x.shape, dropout.rate, dropout.seeds[l - 1]);
+      mask = dropoutMaskTensor(ops, x.shape, dropout.rate, dropout.seeds[l - 1]);
       x = ops.mul(x, mask);
     }
     xs.push(x);
@@ -217,7 +218,7 @@ export function trainingPass(
   let topMask: Tensor | null = null;
   let top = x;
   if (dropout) {
-    topMask = dropoutMask(ops, x.shape, dropout.rate, dropout.seeds[layerCount - 1]);
+    topMask = dropoutMaskTensor(ops, x.shape, dropout.rate, dropout.seeds[layerCount - 1]);
     top = ops.mul(x, topMask);
   }
   const grads: Params = {};
