@@ -31,7 +31,8 @@ export function quiet(config: RunConfig, steps: number): RunConfig {
 
 /**
  * Steps/s of the engine's step function alone (TrainingSession.trainSteps through the
- * engine's bench hook: batches, forward, backward, clipping, update; no summaries).
+ * engine's bench hook: batches, forward, backward, clipping, update; no summaries);
+ * `general` times the general path (the reference the fast step is held to) instead.
  */
 export async function engineStepFunction(
   corpus: Corpus,
@@ -39,6 +40,7 @@ export async function engineStepFunction(
   steps: number,
   warmup: number,
   kernels?: LstmKernelNames,
+  general?: boolean,
 ): Promise<number> {
   const { benchTrainingSteps } = await import('../engine');
   return benchTrainingSteps({
@@ -47,5 +49,6 @@ export async function engineStepFunction(
     steps,
     warmup,
     kernels,
+    general,
   }).stepsPerSec;
 }

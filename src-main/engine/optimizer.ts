@@ -5,8 +5,10 @@
  * predictions (see model.ts). One scalar turns them into the (clipped) gradient of the
  * mean (`clipScale` in handles.ts: one L2Loss per gradient, AddN, Maximum, Rsqrt, Mul, no
  * host round trip). SGD folds its learning rate into that scalar and updates through
- * `sgdUpdate` (handles.ts), the one SGD update the fast step uses too; momentum, Adam and
- * RMSprop scale their gradients by it and keep their slots here.
+ * `sgdUpdate` (handles.ts); momentum, Adam and RMSprop scale their gradients by it and
+ * keep their slots here. `Optimizer.update` is the one update of the general path and the
+ * fast step alike; with LSTM Studio's kernels SGD and Adam are one kernel call each
+ * (`LstmStudioClipSgd`, `LstmStudioClipAdam`).
  *
  * Slots are stored as `slot/{slot}/{parameter}`, with the slot names of OPTIMIZER_SLOTS
  * (protocol/run-config/architecture.ts): `momentum` (momentum), `m` and `v` (Adam), `ms`
@@ -15,7 +17,7 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { OptimizerName } from '../protocol/types';
 import { OPTIMIZER_SLOTS } from '../protocol/run-config/architecture';
-import { clipScale, Handles, sgdUpdate } from './handles';
+import { clipScale, Handles, sgdScalars, sgdUpdate } from './handles';
 import type { Ops } from './kernels/ops';
 import type { Params } from './model';
 import { tf } from './tf';
@@ -70,6 +72,8 @@ export class Optimizer {
    * Studio's kernels: SGD then takes one kernel call per step instead of ~16.
    */
   fusedSgd: string | null = null;
+  /** LSTM Studio's fused clipping + Adam kernel (its op name), likewise: one call per step. */
+  fusedAdam: string | null = null;
   private readonly momentum: number;
   private readonly ops: Ops;
   private readonly handles: Handles;
@@ -170,13 +174,17 @@ export class Optimizer {
       names.forEach((n, i) => h.replaceParam(params, n, updated[i]));
       return;
     }
-    const scale = clipScale(h, grads, rows, clipNorm, 1, scalar);
     let rate = scalar(learningRate);
     if (this.name === 'adam') {
       this.adamStep += 1;
       const t = this.adamStep;
       rate = scalar((learningRate * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t));
+      if (this.fusedAdam) {
+        this.fusedAdamUpdate(this.fusedAdam, params, names, grads, rows, clipNorm, rate);
+        return;
+      }
     }
+    const scale = clipScale(h, grads, rows, clipNorm, 1, scalar);
     const none = h.attrs.none;
     names.forEach((n, i) => {
       const g = h.exec('Mul', none, [grads[i], scale.id]);
@@ -224,6 +232,48 @@ export class Optimizer {
       h.replaceParam(params, n, next);
     });
     if (scale.owned) h.free(scale.id);
+  }
+
+  /**
+   * Adam in LSTM Studio's one kernel: the clipping scalars of `sgdScalars` (handles.ts)
+   * with a learning rate of 1, the bias-corrected rate's handle, then 1 − β1, 1 − β2, ε;
+   * it returns the new parameters, m and v.
+   */
+  private fusedAdamUpdate(
+    kernel: string,
+    params: Params,
+    names: string[],
+    grads: number[],
+    rows: number,
+    clipNorm: number,
+    rate: number,
+  ): void {
+    const h = this.handles;
+    const { floor, k } = sgdScalars(rows, clipNorm, 1);
+    const slot = (kind: string) => names.map((n) => h.id(this.slots[`slot/${kind}/${n}`]));
+    const count = names.length;
+    const out = h.execMany(
+      kernel,
+      [{ name: 'N', type: h.binding.TF_ATTR_INT, value: count }],
+      [
+        ...names.map((n) => h.id(params[n])),
+        ...grads,
+        ...slot('m'),
+        ...slot('v'),
+        h.id(this.scalar(floor)),
+        h.id(this.scalar(k)),
+        rate,
+        this.constant(1 - ADAM_BETA1),
+        this.constant(1 - ADAM_BETA2),
+        this.constant(ADAM_EPSILON),
+      ],
+      3 * count,
+    );
+    names.forEach((n, i) => {
+      h.replaceParam(params, n, out[i]);
+      h.replaceParam(this.slots, `slot/m/${n}`, out[count + i]);
+      h.replaceParam(this.slots, `slot/v/${n}`, out[2 * count + i]);
+    });
   }
 
   /** Called before a step uses `scalar()`: evicts old scalars between steps, never during one. */

@@ -88,7 +88,10 @@ export class TrainingStep {
     this.accumulator = args.loss.accumulator;
     this.intervalSteps = args.loss.steps;
     const lstm = context.lstm;
-    if (lstm instanceof FusedLstm) this.optimizer.fusedSgd = lstm.names.clipSgd;
+    if (lstm instanceof FusedLstm) {
+      this.optimizer.fusedSgd = lstm.names.clipSgd;
+      this.optimizer.fusedAdam = lstm.names.clipAdam;
+    }
     const { model, training } = config;
     this.fast =
       lstm instanceof FusedLstm && !args.general

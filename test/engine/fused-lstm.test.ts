@@ -186,7 +186,17 @@ describe('fused LSTM kernels', () => {
       tf.dispose([bad, top, kernel, bias]);
     });
 
-    it('clips and applies SGD in one kernel like the separate ops', () => {
+    /**
+     * `steps` updates of `name` with the fused kernel (`fuse` turns it on) and in separate
+     * ops, from the same parameters and gradients: clipped, under the clip, and unclipped.
+     * Parameters and slots must agree to 1e-6 relative.
+     */
+    function fusedAgainstSeparate(
+      name: 'sgd' | 'adam',
+      steps: number,
+      learningRate: number,
+      fuse: (optimizer: Optimizer) => void,
+    ): void {
       const shapes: Record<string, number[]> = { a: [5, 7], b: [7], c: [3, 2, 4] };
       // Gradients large enough to be clipped, small enough not to be, and no clipping.
       for (const [gradScale, clipNorm] of [
@@ -196,29 +206,47 @@ describe('fused LSTM kernels', () => {
       ]) {
         const make = (seed: number, scale: number) =>
           Object.fromEntries(
-            Object.entries(shapes).map(([name, shape], k) => [
-              name,
+            Object.entries(shapes).map(([param, shape], k) => [
+              param,
               tf.randomNormal(shape, 0, scale, 'float32', seed + k),
             ]),
           );
         const results = [false, true].map((fusedOn) => {
           const params = make(91, 1);
-          const grads = make(95, gradScale);
-          const optimizer = new Optimizer(ops, 'sgd', 0, params);
-          if (fusedOn) optimizer.fusedSgd = (studio as LstmKernelNames).clipSgd;
-          optimizer.apply(params, grads, 10, clipNorm, 0.7);
+          const optimizer = new Optimizer(ops, name, 0, params);
+          if (fusedOn) fuse(optimizer);
+          for (let step = 0; step < steps; step++)
+            optimizer.apply(params, make(95 + 10 * step, gradScale), 10, clipNorm, learningRate);
+          const all = { ...params };
+          for (const [key, slot] of Object.entries(optimizer.slots)) all[key] = tf.clone(slot);
+          expect(optimizer.state()).toEqual(name === 'adam' ? { adamStep: steps } : {});
           optimizer.dispose();
-          return params;
+          return all;
         });
-        for (const name of Object.keys(shapes)) {
-          const [plain, fusedResult] = results.map((r) => r[name]);
-          const scale = tf.max(tf.abs(plain)).dataSync()[0];
-          expect(maxDiff(plain, fusedResult) / scale, `${name} (clip ${clipNorm})`).toBeLessThan(
+        expect(Object.keys(results[1]).sort()).toEqual(Object.keys(results[0]).sort());
+        expect(Object.keys(results[0])).toHaveLength(name === 'adam' ? 9 : 3);
+        for (const key of Object.keys(results[0])) {
+          const [plain, fusedResult] = results.map((r) => r[key]);
+          const scale = Math.max(1e-30, tf.max(tf.abs(plain)).dataSync()[0]);
+          expect(maxDiff(plain, fusedResult) / scale, `${key} (clip ${clipNorm})`).toBeLessThan(
             1e-6,
           );
         }
         for (const r of results) tf.dispose(Object.values(r));
       }
+    }
+
+    it('clips and applies SGD in one kernel like the separate ops', () => {
+      fusedAgainstSeparate('sgd', 1, 0.7, (optimizer) => {
+        optimizer.fusedSgd = (studio as LstmKernelNames).clipSgd;
+      });
+    });
+
+    it('clip and apply Adam in one kernel like the separate ops (three steps: the slots and the bias correction move)', () => {
+      expect((studio as LstmKernelNames).clipAdam).toBe('LstmStudioClipAdam');
+      fusedAgainstSeparate('adam', 3, 0.01, (optimizer) => {
+        optimizer.fusedAdam = (studio as LstmKernelNames).clipAdam;
+      });
     });
 
     it('refuses what they do not implement, in one line', () => {

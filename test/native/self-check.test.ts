@@ -33,6 +33,7 @@ const ENTRY_POINTS = [
   'LstmStudioBlockLSTM (generation step)',
   'LstmStudioSoftmaxLoss',
   'LstmStudioClipSgd',
+  'LstmStudioClipAdam',
 ];
 
 /** LSTM Studio's pair with one thing changed by `tamper`, TensorFlow's as it is. */

@@ -14,6 +14,8 @@
  *   (softmax-loss.ts).
  * - `LstmStudioClipSgd`, clipped and unclipped, against the optimizer's own clipping and
  *   SGD update in separate ops (optimizer.ts: gradientScale; handles.ts: sgdScalars).
+ * - `LstmStudioClipAdam`, two steps clipped and unclipped, against `Optimizer.update`'s
+ *   Adam in separate ops: parameters and both slots.
  *
  * Every output and gradient must agree to 1e-4, relative to the larger of 1 and the
  * reference's largest magnitude. Measured at 23–410 ms on a 2-core machine once
@@ -21,7 +23,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { Handles, sgdScalars } from '../handles';
-import { gradientScale } from '../optimizer';
+import type { Params } from '../model';
+import { gradientScale, Optimizer } from '../optimizer';
 import { tf } from '../tf';
 import type { LstmKernelNames } from './fused-lstm';
 import type { LstmGradients, LstmKernels, LstmOutputs } from './lstm-types';
@@ -196,6 +199,39 @@ function checkClipSgd(check: Checker, ops: Ops, name: string): void {
 }
 
 /**
+ * `LstmStudioClipAdam` against `Optimizer.update`'s separate ops: two steps (so the slots
+ * and the bias correction move), clipped, under the clip and unclipped; parameters and
+ * both slots compared.
+ */
+function checkClipAdam(check: Checker, ops: Ops, name: string): void {
+  const shapes = [[50, 148], [148], [37, 29], [29]];
+  const make = (seed: number, scale: number): Params =>
+    Object.fromEntries(
+      shapes.map((s, k) => [`p${k}`, tf.randomNormal(s, 0, scale, 'float32', seed + k)]),
+    );
+  for (const [clipNorm, gradScale, seed] of [
+    [1.25, 30, 61],
+    [1.25, 0.001, 71],
+    [0, 1, 81],
+  ]) {
+    const [ours, theirs] = [name, null].map((fused) => {
+      const params = make(seed, 1);
+      const optimizer = new Optimizer(ops, 'adam', 0, params);
+      optimizer.fusedAdam = fused;
+      for (let step = 0; step < 2; step++)
+        optimizer.apply(params, make(seed + 10 * (step + 1), gradScale), 64, clipNorm, 0.01);
+      const result = { ...params };
+      for (const [key, slot] of Object.entries(optimizer.slots)) result[key] = tf.clone(slot);
+      optimizer.dispose();
+      Object.values(result).forEach((t) => check.keep(t));
+      return result;
+    });
+    for (const key of Object.keys(theirs))
+      check.compare('LstmStudioClipAdam', ours[key], theirs[key]);
+  }
+}
+
+/**
  * Runs LSTM Studio's kernels (`studio`) and TensorFlow's (`tensorflow`) on every case; the
  * worst difference decides. Throws when a kernel fails outright.
  */
@@ -213,6 +249,7 @@ export function selfCheck(
     for (const c of LSTM_CASES) checkLstm(check, ours, theirs, c);
     if (studio.softmaxLoss) checkSoftmaxLoss(check, ops, studio.softmaxLoss);
     if (studio.clipSgd) checkClipSgd(check, ops, studio.clipSgd);
+    if (studio.clipAdam) checkClipAdam(check, ops, studio.clipAdam);
     return check.result();
   } finally {
     tf.dispose(check.tensors);

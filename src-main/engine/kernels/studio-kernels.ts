@@ -24,6 +24,8 @@ export interface StudioKernels {
   softmaxLoss: string;
   /** Global-norm clipping and the SGD update of every parameter, in one kernel. */
   clipSgd: string;
+  /** The same clipping and the Adam update of every parameter and its slots, in one kernel. */
+  clipAdam: string;
   /** The instruction set the library chose for this CPU: avx512, avx2 or baseline. */
   isa: string;
   /** The TensorFlow library that provided the C kernel API (e.g. libtensorflow_framework.so.2). */
@@ -107,6 +109,7 @@ interface Addon {
   backward: string;
   softmaxLoss: string;
   clipSgd: string;
+  clipAdam: string;
 }
 
 /** Reads what the addon says about its registration. */
@@ -119,6 +122,7 @@ export function fromAddon(addon: Addon, path: string): StudioKernelsLoad {
         backward: addon.backward,
         softmaxLoss: addon.softmaxLoss,
         clipSgd: addon.clipSgd,
+        clipAdam: addon.clipAdam,
         isa: addon.isa,
         api: addon.api,
         path,
