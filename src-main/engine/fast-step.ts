@@ -12,8 +12,9 @@
  * x gradient when LSTM Studio's kernel can skip it; each x gradient times its layer's
  * mask), an UnsortedSegmentSum for an embedding, then the optimizer's one update
  * (`Optimizer.update`: SGD in LSTM Studio's clip-and-update kernel or clipping and
- * (Mul, Sub) per parameter; momentum, Adam and RMSprop on handles). Dropout masks are
- * `dropoutMask` (handles.ts) seeded with `dropoutSeed(seed, site, step)` (model.ts). Only
+ * (Mul, Sub) per parameter; momentum, Adam and RMSprop on handles). Dropout is
+ * `dropout` (handles.ts: LSTM Studio's one kernel, or five TensorFlow kernels) seeded
+ * with `dropoutSeed(seed, site, step)` (model.ts). Only
  * the new parameters and slots, the carried state and the per-example losses become tfjs
  * tensors.
  *
@@ -25,7 +26,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { ModelConfig } from '../protocol/types';
-import { dropoutMask, Handles } from './handles';
+import { dropout, Handles } from './handles';
 import type { FusedLstm } from './kernels/fused-lstm';
 import type { Ops } from './kernels/ops';
 import { dropoutSeed, type LayerState, type Params } from './model';
@@ -149,10 +150,10 @@ export class FastStep {
     const weights = config.layers.map((_, l) => h.id(params[`lstm/${l}/kernel`]));
     const biases = config.layers.map((_, l) => h.id(params[`lstm/${l}/bias`]));
     const rate = config.dropout;
-    // Site l's mask (l < layers − 1: on layer l + 1's input; the last: on the top output).
-    const mask = (site: number, units: number): number => {
+    // Dropout at site l (l < layers − 1: layer l + 1's input; the last: the top output).
+    const drop = (site: number, input: number, units: number) => {
       const seed = b.createTensor([2], b.TF_INT32, dropoutSeed(this.seed, site, step));
-      const made = dropoutMask(h, this.constant(`shape3d${units}`), rate, seed);
+      const made = dropout(h, kernels.dropout, input, this.constant(`shape3d${units}`), rate, seed);
       h.free(seed);
       return made;
     };
@@ -161,8 +162,9 @@ export class FastStep {
     for (let l = 0; l < layerCount; l++) {
       const zeros = this.constant(`zeros${config.layers[l]}`);
       if (l > 0 && rate > 0) {
-        masks[l] = mask(l - 1, config.layers[l - 1]);
-        x = h.exec('Mul', attrs.none, [x, masks[l]]);
+        const dropped = drop(l - 1, x, config.layers[l - 1]);
+        masks[l] = dropped.mask;
+        x = dropped.y;
       }
       xs.push(x);
       const out = h.execMany(
@@ -187,8 +189,9 @@ export class FastStep {
     let topMask = -1;
     let top = x;
     if (rate > 0) {
-      topMask = mask(layerCount - 1, units);
-      top = h.exec('Mul', attrs.none, [x, topMask]);
+      const dropped = drop(layerCount - 1, x, units);
+      topMask = dropped.mask;
+      top = dropped.y;
     }
     const softmaxKernel = h.id(params['softmax/kernel']);
     const softmaxBias = h.id(params['softmax/bias']);

@@ -24,7 +24,7 @@ import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/ls
 import { Ops } from './kernels/ops';
 import { ReferenceLstm } from './kernels/reference-lstm';
 import { softmaxLossByOps } from './kernels/softmax-loss';
-import { dropoutMask, Handles } from './handles';
+import { dropout as dropoutByHandles, Handles } from './handles';
 import { mixSeed } from './rng';
 import { tf } from './tf';
 
@@ -140,17 +140,25 @@ export function embed(
 /**
  * The int32 pair that seeds dropout site `site` (0 ≤ site < layers: before layer site + 1,
  * the last before the softmax) at training step `step`: `(mix(seed, site + 1), step)`.
- * Masks are a pure function of it (`dropoutMask` in handles.ts), so a resumed run and
+ * Masks are a pure function of it (`dropout` in handles.ts), so a resumed run and
  * both training paths draw the same ones.
  */
 export function dropoutSeed(seed: number, site: number, step: number): Int32Array {
   return Int32Array.of(mixSeed(seed, site + 1) | 0, step | 0);
 }
 
-/** `dropoutMask` (handles.ts) of `shape` as a tfjs tensor, for `seed` (int32 [2]). */
-function dropoutMaskTensor(ops: Ops, shape: number[], rate: number, seed: Tensor): Tensor {
-  const h = new Handles(ops);
-  return h.wrap(dropoutMask(h, h.id(ops.int32Vector(shape)), rate, h.id(seed)), shape);
+/** `dropout` (handles.ts) on tfjs tensors: x·mask and the mask, for `seed` (int32 [2]). */
+function dropoutTensors(
+  context: EngineContext,
+  x: Tensor,
+  rate: number,
+  seed: Tensor,
+): { y: Tensor; mask: Tensor } {
+  const h = new Handles(context.ops);
+  const kernel = context.lstm instanceof FusedLstm ? context.lstm.names.dropout : null;
+  const shape = h.id(context.ops.int32Vector(x.shape));
+  const { y, mask } = dropoutByHandles(h, kernel, h.id(x), shape, rate, h.id(seed));
+  return { y: h.wrap(y, x.shape), mask: h.wrap(mask, x.shape) };
 }
 
 /** Last time step of a [T, B, H] sequence → [B, H]. */
@@ -200,8 +208,7 @@ export function trainingPass(
   for (let l = 0; l < layerCount; l++) {
     let mask: Tensor | null = null;
     if (l > 0 && dropout) {
-      mask = dropoutMaskTensor(ops, x.shape, dropout.rate, dropout.seeds[l - 1]);
-      x = ops.mul(x, mask);
+      ({ y: x, mask } = dropoutTensors(context, x, dropout.rate, dropout.seeds[l - 1]));
     }
     xs.push(x);
     masks.push(mask);
@@ -218,8 +225,12 @@ export function trainingPass(
   let topMask: Tensor | null = null;
   let top = x;
   if (dropout) {
-    topMask = dropoutMaskTensor(ops, x.shape, dropout.rate, dropout.seeds[layerCount - 1]);
-    top = ops.mul(x, topMask);
+    ({ y: top, mask: topMask } = dropoutTensors(
+      context,
+      x,
+      dropout.rate,
+      dropout.seeds[layerCount - 1],
+    ));
   }
   const grads: Params = {};
   // LSTM Studio's kernels do the output layer, its loss and its gradients in one kernel;

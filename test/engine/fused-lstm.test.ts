@@ -14,6 +14,11 @@ import { ReferenceLstm } from '../../src-main/engine/kernels/reference-lstm';
 import { disposeOutputs, type LstmOutputs } from '../../src-main/engine/kernels/lstm-types';
 import { Ops } from '../../src-main/engine/kernels/ops';
 import { Optimizer } from '../../src-main/engine/optimizer';
+import { dropout, Handles } from '../../src-main/engine/handles';
+import { mixSeed } from '../../src-main/engine/rng';
+
+/** A seed as training makes them (`dropoutSeed`): a mixed 32-bit value, here negative or not. */
+const mixedSeed = mixSeed(1, 2) | 0;
 
 const ops = new Ops();
 const reference = new ReferenceLstm();
@@ -247,6 +252,38 @@ describe('fused LSTM kernels', () => {
       fusedAgainstSeparate('adam', 3, 0.01, (optimizer) => {
         optimizer.fusedAdam = (studio as LstmKernelNames).clipAdam;
       });
+    });
+
+    it('drop out with exactly the masks of StatelessRandomUniform and the four ops', () => {
+      const names = studio as LstmKernelNames;
+      expect(names.dropout).toBe('LstmStudioDropout');
+      const h = new Handles(ops);
+      // Sizes below one block of 4 draws, at it, with a tail, and past many vector widths.
+      const cases: [number[], number, [number, number]][] = [
+        [[1], 0.1, [7, 0]],
+        [[3], 0.5, [-1, -1]],
+        [[4], 0.3, [2 ** 31 - 1, -(2 ** 31)]],
+        [[5, 7, 37], 0.1, [mixedSeed, 12]],
+        [[50, 64, 128], 0.1, [mixedSeed, 999]],
+        [[2, 3, 1001], 0.9, [0, 0]],
+      ];
+      for (const [shape, rate, pair] of cases) {
+        const x = tf.randomNormal(shape, 0, 1, 'float32', shape.length);
+        const seed = tf.tensor1d(pair, 'int32');
+        const [ours, theirs] = [names.dropout, null].map((kernel) => {
+          const made = dropout(h, kernel, h.id(x), h.id(ops.int32Vector(shape)), rate, h.id(seed));
+          return [h.wrap(made.y, shape), h.wrap(made.mask, shape)];
+        });
+        const label = `${shape.join('×')}, rate ${rate}, seed ${pair.join(',')}`;
+        expect(ours[1].dataSync(), `${label}: mask`).toEqual(theirs[1].dataSync());
+        expect(ours[0].dataSync(), `${label}: x·mask`).toEqual(theirs[0].dataSync());
+        // A real mask: both values occur, in about the right proportion.
+        const mask = ours[1].dataSync();
+        const kept = mask.filter((m) => m > 0).length / mask.length;
+        if (mask.length > 1000) expect(Math.abs(kept - (1 - rate))).toBeLessThan(0.05);
+        expect(new Set(mask).size).toBeLessThanOrEqual(2);
+        tf.dispose([x, seed, ...ours, ...theirs]);
+      }
     });
 
     it('refuses what they do not implement, in one line', () => {

@@ -34,6 +34,7 @@ const ENTRY_POINTS = [
   'LstmStudioSoftmaxLoss',
   'LstmStudioClipSgd',
   'LstmStudioClipAdam',
+  'LstmStudioDropout',
 ];
 
 /** LSTM Studio's pair with one thing changed by `tamper`, TensorFlow's as it is. */

@@ -51,6 +51,8 @@ export interface LstmKernelNames {
   clipSgd: string | null;
   /** The fused clipping + Adam update kernel (LSTM Studio's), or null. */
   clipAdam: string | null;
+  /** The fused dropout kernel (LSTM Studio's), or null: then five TensorFlow kernels. */
+  dropout: string | null;
   source: 'lstm-studio' | 'tensorflow';
   /** One line for doctor, the About box and the bench: which pair, and why. */
   description: string;
@@ -64,6 +66,7 @@ export const TENSORFLOW_NAMES: LstmKernelNames = {
   softmaxLoss: null,
   clipSgd: null,
   clipAdam: null,
+  dropout: null,
   source: 'tensorflow',
   description: 'TensorFlow BlockLSTM',
 };
@@ -77,6 +80,7 @@ function namesOf(kernels: StudioKernels): LstmKernelNames {
     softmaxLoss: kernels.softmaxLoss,
     clipSgd: kernels.clipSgd,
     clipAdam: kernels.clipAdam,
+    dropout: kernels.dropout,
     source: 'lstm-studio',
     description: `LSTM Studio kernels (${kernels.isa}; C kernel API from ${kernels.api})`,
   };
