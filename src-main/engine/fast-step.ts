@@ -12,11 +12,11 @@
  * x gradient when LSTM Studio's kernel can skip it; each x gradient times its layer's
  * mask), an UnsortedSegmentSum for an embedding, then the optimizer's one update
  * (`Optimizer.update`: SGD in LSTM Studio's clip-and-update kernel or clipping and
- * (Mul, Sub) per parameter; momentum, Adam and RMSprop on handles). Dropout is
- * `dropout` (handles.ts: LSTM Studio's one kernel, or five TensorFlow kernels) seeded
- * with `dropoutSeed(seed, site, step)` (model.ts). Only
- * the new parameters and slots, the carried state and the per-example losses become tfjs
- * tensors.
+ * (Mul, Sub) per parameter; Adam in its clip-and-update kernel or separate kernels;
+ * momentum and RMSprop on handles). Dropout is `dropout` (handles.ts: LSTM Studio's one
+ * kernel, or five TensorFlow kernels) seeded with `dropoutSeed(seed, site, step)`
+ * (model.ts). Only the new parameters and slots, the carried state and the per-example
+ * losses become tfjs tensors.
  *
  * These are exactly the kernels, order and inputs of `trainingPass` (model.ts) +
  * `Optimizer.apply`, so both paths give bit-identical results

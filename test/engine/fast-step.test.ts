@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src-main/protocol/types';
 import { Generator } from '../../src-main/engine/generator';
+import { TENSORFLOW_NAMES } from '../../src-main/engine/kernels/fused-lstm';
 import { TrainingSession } from '../../src-main/engine/training-session';
 import { tf } from '../../src-main/engine/tf';
 import { seedConfig, syntheticCorpus, wordText } from './synthetic-corpus';
@@ -78,15 +79,25 @@ describe('the handle-level step', () => {
     ],
     ['two layers, one-hot, dropout 0.25, SGD', { layers: [12, 10], dropout: 0.25 }, 1.25, {}],
   ];
-  for (const [name, model, clip, training] of cases) {
+  // The same on TensorFlow's pair: dropout and Adam in separate TensorFlow kernels.
+  const onTensorFlow = cases
+    .filter(([name]) => name.includes('Adam'))
+    .map(([name, ...rest]) => [`${name}, TensorFlow's kernels`, ...rest] as (typeof cases)[0]);
+  for (const [name, model, clip, training] of [...cases, ...onTensorFlow]) {
     it(`gives bit-identical parameters, slots and losses to the general path (${name})`, async () => {
       const before = tf.memory().numTensors;
       const nativeBefore = nativeTensors();
-      const fast = TrainingSession.create({ corpus, config: config(model, clip, training) });
+      const kernels = name.endsWith("TensorFlow's kernels") ? TENSORFLOW_NAMES : undefined;
+      const fast = TrainingSession.create({
+        corpus,
+        config: config(model, clip, training),
+        kernels,
+      });
       const general = TrainingSession.create({
         corpus,
         config: config(model, clip, training),
         general: true,
+        kernels,
       });
       expect(path(fast)).toBe('fast');
       expect(path(general)).toBe('general');
