@@ -30,8 +30,20 @@ export function quiet(config: RunConfig, steps: number): RunConfig {
 }
 
 /**
+ * How a configuration with dropout or Adam trained before the handle-level step took them:
+ * the general path (trainingPass + Optimizer.apply) on the engine's kernels, with Adam and
+ * dropout as separate TensorFlow kernels (no LstmStudioClipAdam, no LstmStudioDropout).
+ * `general` and `kernels` for `engineStepFunction`.
+ */
+export async function beforeFastStep(): Promise<{ general: true; kernels: LstmKernelNames }> {
+  const { lstmKernelNames } = await import('../engine/kernels/fused-lstm');
+  return { general: true, kernels: { ...lstmKernelNames(), clipAdam: null, dropout: null } };
+}
+
+/**
  * Steps/s of the engine's step function alone (TrainingSession.trainSteps through the
- * engine's bench hook: batches, forward, backward, clipping, update; no summaries).
+ * engine's bench hook: batches, forward, backward, clipping, update; no summaries);
+ * `general` times the general path (the reference the fast step is held to) instead.
  */
 export async function engineStepFunction(
   corpus: Corpus,
@@ -39,6 +51,7 @@ export async function engineStepFunction(
   steps: number,
   warmup: number,
   kernels?: LstmKernelNames,
+  general?: boolean,
 ): Promise<number> {
   const { benchTrainingSteps } = await import('../engine');
   return benchTrainingSteps({
@@ -47,5 +60,6 @@ export async function engineStepFunction(
     steps,
     warmup,
     kernels,
+    general,
   }).stepsPerSec;
 }

@@ -27,11 +27,14 @@ export function benchTrainingSteps(args: {
   warmup?: number;
   /** A fused kernel pair other than the engine's choice. */
   kernels?: LstmKernelNames;
+  /** Take the general path (trainingPass + Optimizer.apply) instead of the fast step. */
+  general?: boolean;
 }): TrainingBench {
   const session = TrainingSession.create({
     corpus: args.corpus,
     config: args.config,
     kernels: args.kernels,
+    general: args.general,
   });
   try {
     session.trainSteps(args.warmup ?? 20);

@@ -1,37 +1,46 @@
 /**
- * The seed configuration's hot path: one whole SGD training step on the fused kernels,
- * every intermediate a bare native handle (handles.ts).
+ * The hot path of every configuration on the fused kernels: one whole training step, every
+ * intermediate a bare native handle (handles.ts).
  *
  * Per step: the batch's one-hot rows written on the host and copied in (or an embedding
- * Gather), the fused forward kernel per layer, the carried state (a GatherV2 of the last
- * time step of c and h per layer), the output layer with its loss and gradients (LSTM
- * Studio's softmax-loss kernel, or Reshape, MatMul, BiasAdd,
- * SparseSoftmaxCrossEntropyWithLogits, two MatMuls, a Sum and a Reshape), the fused
- * backward kernel per layer from the top (the bottom one without its x gradient when LSTM
- * Studio's kernel can skip it), an UnsortedSegmentSum for an embedding, then `sgdUpdate`
- * (handles.ts): LSTM Studio's clip-and-update kernel, or clipping and (Mul, Sub) per
- * parameter. Only the new parameters, the carried state and the per-example losses become
- * tfjs tensors.
+ * Gather), the fused forward kernel per layer (its input times a dropout mask above the
+ * first layer when training with dropout), the carried state (a GatherV2 of the last time
+ * step of c and h per layer), the top layer's output times its dropout mask, the output
+ * layer with its loss and gradients (LSTM Studio's softmax-loss kernel, or Reshape,
+ * MatMul, BiasAdd, SparseSoftmaxCrossEntropyWithLogits, two MatMuls, a Sum and a
+ * Reshape), the fused backward kernel per layer from the top (the bottom one without its
+ * x gradient when LSTM Studio's kernel can skip it; each x gradient times its layer's
+ * mask), an UnsortedSegmentSum for an embedding, then the optimizer's one update
+ * (`Optimizer.update`: SGD in LSTM Studio's clip-and-update kernel or clipping and
+ * (Mul, Sub) per parameter; Adam in its clip-and-update kernel or separate kernels;
+ * momentum and RMSprop on handles). Dropout is `dropout` (handles.ts: LSTM Studio's one
+ * kernel, or five TensorFlow kernels) seeded with `dropoutSeed(seed, site, step)`
+ * (model.ts). Only the new parameters and slots, the carried state and the per-example
+ * losses become tfjs tensors.
  *
  * These are exactly the kernels, order and inputs of `trainingPass` (model.ts) +
- * `Optimizer.apply` for SGD, so both paths give bit-identical results
- * (test/engine/fast-step.test.ts). training-step.ts chooses this path when the LSTM is
- * fused, the optimizer is SGD and dropout is 0 (the seed configuration).
+ * `Optimizer.apply`, so both paths give bit-identical results
+ * (test/engine/fast-step.test.ts). training-step.ts chooses this path whenever the LSTM
+ * is fused; the general path remains the reference, and the fallback on the reference
+ * LSTM.
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { ModelConfig } from '../protocol/types';
-import { Handles, sgdUpdate } from './handles';
+import { dropout, Handles } from './handles';
 import type { FusedLstm } from './kernels/fused-lstm';
 import type { Ops } from './kernels/ops';
-import type { LayerState, Params } from './model';
+import { dropoutSeed, type LayerState, type Params } from './model';
+import type { Optimizer } from './optimizer';
 
-export class FastSgdStep {
+export class FastStep {
   private readonly h: Handles;
   private readonly lstm: FusedLstm;
   private readonly config: ModelConfig;
   private readonly vocabularySize: number;
   private readonly steps: number;
   private readonly batch: number;
+  /** The run's seed, from which the dropout masks are drawn. */
+  private readonly seed: number;
   /** Parameter names in the order trainingPass produces gradients, which the update keeps. */
   private readonly names: string[];
   private readonly constantIds = new Map<string, number>();
@@ -47,8 +56,10 @@ export class FastSgdStep {
     vocabularySize: number,
     steps: number,
     batch: number,
+    seed: number,
   ) {
     this.h = new Handles(ops);
+    this.seed = seed;
     this.lstm = lstm;
     this.config = config;
     this.vocabularySize = vocabularySize;
@@ -101,16 +112,17 @@ export class FastSgdStep {
   }
 
   /**
-   * One step. `ids` is the batch [(T+1)·B] time-major; `params` and `state` are replaced
-   * in place (old tensors disposed). `scalar(v)` supplies cached scalar tensors for the
-   * update's constants. Returns the per-example losses [T·B] as a tfjs tensor.
+   * One step, number `step` (0-based; it seeds the dropout masks). `ids` is the batch
+   * [(T+1)·B] time-major; `params`, the optimizer's slots and `state` are replaced in
+   * place (old tensors disposed). Returns the per-example losses [T·B] as a tfjs tensor.
    */
   run(
     ids: Int32Array,
+    step: number,
     params: Params,
     state: LayerState[],
+    optimizer: Optimizer,
     clipNorm: number,
-    scalar: (value: number) => Tensor,
     learningRate: number,
   ): Tensor {
     const h = this.h;
@@ -137,9 +149,23 @@ export class FastSgdStep {
     const hPrev = state.map((s) => h.id(s.h));
     const weights = config.layers.map((_, l) => h.id(params[`lstm/${l}/kernel`]));
     const biases = config.layers.map((_, l) => h.id(params[`lstm/${l}/bias`]));
+    const rate = config.dropout;
+    // Dropout at site l (l < layers − 1: layer l + 1's input; the last: the top output).
+    const drop = (site: number, input: number, units: number) => {
+      const seed = b.createTensor([2], b.TF_INT32, dropoutSeed(this.seed, site, step));
+      const made = dropout(h, kernels.dropout, input, this.constant(`shape3d${units}`), rate, seed);
+      h.free(seed);
+      return made;
+    };
+    const masks: number[] = [];
     let x = x0;
     for (let l = 0; l < layerCount; l++) {
       const zeros = this.constant(`zeros${config.layers[l]}`);
+      if (l > 0 && rate > 0) {
+        const dropped = drop(l - 1, x, config.layers[l - 1]);
+        masks[l] = dropped.mask;
+        x = dropped.y;
+      }
       xs.push(x);
       const out = h.execMany(
         kernels.forward,
@@ -160,6 +186,13 @@ export class FastSgdStep {
     });
 
     const units = config.layers[layerCount - 1];
+    let topMask = -1;
+    let top = x;
+    if (rate > 0) {
+      const dropped = drop(layerCount - 1, x, units);
+      topMask = dropped.mask;
+      top = dropped.y;
+    }
     const softmaxKernel = h.id(params['softmax/kernel']);
     const softmaxBias = h.id(params['softmax/bias']);
     const grads = new Map<string, number>();
@@ -170,7 +203,7 @@ export class FastSgdStep {
       const [loss, dTop, dKernel, dBias] = h.execMany(
         kernels.softmaxLoss,
         attrs.none,
-        [x, softmaxKernel, softmaxBias, targets],
+        [top, softmaxKernel, softmaxBias, targets],
         4,
       );
       lossId = loss;
@@ -178,7 +211,7 @@ export class FastSgdStep {
       grads.set('softmax/bias', dBias);
       dh = dTop;
     } else {
-      const top2d = h.exec('Reshape', attrs.none, [x, this.constant(`shape2d${units}`)]);
+      const top2d = h.exec('Reshape', attrs.none, [top, this.constant(`shape2d${units}`)]);
       const product = h.exec('MatMul', attrs.none, [top2d, softmaxKernel]);
       const logits = h.exec('BiasAdd', attrs.none, [product, softmaxBias]);
       h.free(product);
@@ -199,6 +232,13 @@ export class FastSgdStep {
       h.free(dtop);
     }
     h.free(targets);
+    if (topMask >= 0) {
+      h.free(top);
+      const masked = h.exec('Mul', attrs.none, [dh, topMask]);
+      h.free(dh);
+      h.free(topMask);
+      dh = masked;
+    }
 
     // The bottom layer's x gradient is unused unless x is an embedding.
     const bottomAttrs =
@@ -231,7 +271,14 @@ export class FastSgdStep {
       grads.set(`lstm/${l}/kernel`, g[3]);
       grads.set(`lstm/${l}/bias`, g[7]);
       if (l > 0) {
-        dh = g[0];
+        if (masks[l] !== undefined) {
+          dh = h.exec('Mul', attrs.none, [g[0], masks[l]]);
+          h.free(g[0]);
+          h.free(masks[l]);
+          h.free(xs[l]); // the masked copy; the unmasked h is layer l − 1's output
+        } else {
+          dh = g[0];
+        }
       } else {
         if (config.input === 'embedding') {
           grads.set(
@@ -247,20 +294,8 @@ export class FastSgdStep {
     if (inputs >= 0) h.free(inputs);
 
     const gradIds = this.names.map((n) => grads.get(n) as number);
-    const updated = sgdUpdate(
-      h,
-      kernels.clipSgd,
-      this.names.map((n) => h.id(params[n])),
-      gradIds,
-      rows,
-      clipNorm,
-      learningRate,
-      (v) => h.id(scalar(v)),
-    );
-    this.names.forEach((name, i) => {
-      h.free(gradIds[i]);
-      h.replaceParam(params, name, updated[i]);
-    });
+    optimizer.update(params, this.names, gradIds, rows, clipNorm, learningRate);
+    for (const id of gradIds) h.free(id);
     for (let l = 0; l < state.length; l++) {
       state[l].c.dispose();
       state[l].h.dispose();

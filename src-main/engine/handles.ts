@@ -21,11 +21,12 @@ import type { OpAttr, TfBinding } from './tf';
 export class Handles {
   readonly ops: Ops;
   readonly binding: TfBinding;
-  /** Attribute lists by use: none, the MatMul transposes, AddN's count and type. */
+  /** Attribute lists by use: none, the MatMul transposes, a float random draw. */
   readonly attrs: {
     none: OpAttr[];
     transposeA: OpAttr[];
     transposeB: OpAttr[];
+    uniform: OpAttr[];
   };
 
   constructor(ops: Ops) {
@@ -40,6 +41,7 @@ export class Handles {
       none: [],
       transposeA: [bool('transpose_a', true)],
       transposeB: [bool('transpose_b', true)],
+      uniform: [{ name: 'dtype', type: this.binding.TF_ATTR_TYPE, value: this.binding.TF_FLOAT }],
     };
   }
 
@@ -78,6 +80,41 @@ export class Handles {
     params[name].dispose();
     params[name] = this.wrap(id, shape);
   }
+}
+
+/**
+ * Inverted dropout of `x`: y = x·mask, with mask 1/keep with probability keep = 1 − rate,
+ * else 0; a pure function of the int32 pair `seed` (see `dropoutSeed` in model.ts), so the
+ * general path, the fast step and a resumed run draw the same masks. With LSTM Studio's
+ * kernels (`kernel`, its op name) one call, `LstmStudioDropout`; otherwise
+ * StatelessRandomUniform (of the shape in the int32 vector `shape`), AddV2 (u + keep),
+ * Floor, Mul (1/keep), Mul (x) — the same draws and float operations, so the same bits
+ * (the start-up self-check compares them). Returns handles the caller frees; frees nothing
+ * it is given.
+ */
+export function dropout(
+  h: Handles,
+  kernel: string | null,
+  x: number,
+  shape: number,
+  rate: number,
+  seed: number,
+): { y: number; mask: number } {
+  const keep = 1 - rate;
+  const keepId = h.id(h.ops.scalarFloat(keep));
+  const scaleId = h.id(h.ops.scalarFloat(1 / keep));
+  if (kernel) {
+    const [y, mask] = h.execMany(kernel, h.attrs.none, [x, seed, keepId, scaleId], 2);
+    return { y, mask };
+  }
+  const uniform = h.exec('StatelessRandomUniform', h.attrs.uniform, [shape, seed]);
+  const shifted = h.exec('AddV2', h.attrs.none, [uniform, keepId]);
+  h.free(uniform);
+  const bits = h.exec('Floor', h.attrs.none, [shifted]);
+  h.free(shifted);
+  const mask = h.exec('Mul', h.attrs.none, [bits, scaleId]);
+  h.free(bits);
+  return { y: h.exec('Mul', h.attrs.none, [x, mask]), mask };
 }
 
 /**

@@ -3,7 +3,7 @@
  *
  * - TrainingSession (training-session.ts): a run's lifecycle and loop, events,
  *   pause/resume/stop, checkpoints, divergence and exact snapshots; the step itself is
- *   training-step.ts (fast-step.ts on the seed configuration's hot path).
+ *   training-step.ts (fast-step.ts, the hot path of every configuration on the fused kernels).
  * - Generator (generator.ts): stateful generation, prediction and evaluation from a snapshot.
  * - model.ts: the model as plain functions over a parameters object; kernels/: the fused
  *   BlockLSTM seam and its plain-tfjs reference; optimizer.ts, schedule.ts, rng.ts.

@@ -24,6 +24,7 @@ import { disposeOutputs, type LstmKernels, type LstmOutputs } from './kernels/ls
 import { Ops } from './kernels/ops';
 import { ReferenceLstm } from './kernels/reference-lstm';
 import { softmaxLossByOps } from './kernels/softmax-loss';
+import { dropout as dropoutByHandles, Handles } from './handles';
 import { mixSeed } from './rng';
 import { tf } from './tf';
 
@@ -137,19 +138,27 @@ export function embed(
 }
 
 /**
- * An inverted-dropout mask of `shape`: 1/keep with probability keep, else 0. A pure
- * function of `seed` (int32 [2]), so a resumed run draws the same masks.
+ * The int32 pair that seeds dropout site `site` (0 ≤ site < layers: before layer site + 1,
+ * the last before the softmax) at training step `step`: `(mix(seed, site + 1), step)`.
+ * Masks are a pure function of it (`dropout` in handles.ts), so a resumed run and
+ * both training paths draw the same ones.
  */
-function dropoutMask(ops: Ops, shape: number[], rate: number, seed: Tensor): Tensor {
-  const keep = 1 - rate;
-  const uniform = ops.statelessUniform(shape, seed);
-  const shifted = ops.add(uniform, ops.scalarFloat(keep));
-  uniform.dispose();
-  const bits = ops.unary('Floor', shifted);
-  shifted.dispose();
-  const mask = ops.mul(bits, ops.scalarFloat(1 / keep));
-  bits.dispose();
-  return mask;
+export function dropoutSeed(seed: number, site: number, step: number): Int32Array {
+  return Int32Array.of(mixSeed(seed, site + 1) | 0, step | 0);
+}
+
+/** `dropout` (handles.ts) on tfjs tensors: x·mask and the mask, for `seed` (int32 [2]). */
+function dropoutTensors(
+  context: EngineContext,
+  x: Tensor,
+  rate: number,
+  seed: Tensor,
+): { y: Tensor; mask: Tensor } {
+  const h = new Handles(context.ops);
+  const kernel = context.lstm instanceof FusedLstm ? context.lstm.names.dropout : null;
+  const shape = h.id(context.ops.int32Vector(x.shape));
+  const { y, mask } = dropoutByHandles(h, kernel, h.id(x), shape, rate, h.id(seed));
+  return { y: h.wrap(y, x.shape), mask: h.wrap(mask, x.shape) };
 }
 
 /** Last time step of a [T, B, H] sequence → [B, H]. */
@@ -199,8 +208,7 @@ export function trainingPass(
   for (let l = 0; l < layerCount; l++) {
     let mask: Tensor | null = null;
     if (l > 0 && dropout) {
-      mask = dropoutMask(ops, x.shape, dropout.rate, dropout.seeds[l - 1]);
-      x = ops.mul(x, mask);
+      ({ y: x, mask } = dropoutTensors(context, x, dropout.rate, dropout.seeds[l - 1]));
     }
     xs.push(x);
     masks.push(mask);
@@ -217,8 +225,12 @@ export function trainingPass(
   let topMask: Tensor | null = null;
   let top = x;
   if (dropout) {
-    topMask = dropoutMask(ops, x.shape, dropout.rate, dropout.seeds[layerCount - 1]);
-    top = ops.mul(x, topMask);
+    ({ y: top, mask: topMask } = dropoutTensors(
+      context,
+      x,
+      dropout.rate,
+      dropout.seeds[layerCount - 1],
+    ));
   }
   const grads: Params = {};
   // LSTM Studio's kernels do the output layer, its loss and its gradients in one kernel;

@@ -5,8 +5,10 @@
  * predictions (see model.ts). One scalar turns them into the (clipped) gradient of the
  * mean (`clipScale` in handles.ts: one L2Loss per gradient, AddN, Maximum, Rsqrt, Mul, no
  * host round trip). SGD folds its learning rate into that scalar and updates through
- * `sgdUpdate` (handles.ts), the one SGD update the fast step uses too; momentum, Adam and
- * RMSprop scale their gradients by it and keep their slots here.
+ * `sgdUpdate` (handles.ts); momentum, Adam and RMSprop scale their gradients by it and
+ * keep their slots here. `Optimizer.update` is the one update of the general path and the
+ * fast step alike; with LSTM Studio's kernels SGD and Adam are one kernel call each
+ * (`LstmStudioClipSgd`, `LstmStudioClipAdam`).
  *
  * Slots are stored as `slot/{slot}/{parameter}`, with the slot names of OPTIMIZER_SLOTS
  * (protocol/run-config/architecture.ts): `momentum` (momentum), `m` and `v` (Adam), `ms`
@@ -15,7 +17,7 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { OptimizerName } from '../protocol/types';
 import { OPTIMIZER_SLOTS } from '../protocol/run-config/architecture';
-import { clipScale, Handles, sgdUpdate } from './handles';
+import { clipScale, Handles, sgdScalars, sgdUpdate } from './handles';
 import type { Ops } from './kernels/ops';
 import type { Params } from './model';
 import { tf } from './tf';
@@ -70,6 +72,8 @@ export class Optimizer {
    * Studio's kernels: SGD then takes one kernel call per step instead of ~16.
    */
   fusedSgd: string | null = null;
+  /** LSTM Studio's fused clipping + Adam kernel (its op name), likewise: one call per step. */
+  fusedAdam: string | null = null;
   private readonly momentum: number;
   private readonly ops: Ops;
   private readonly handles: Handles;
@@ -121,127 +125,191 @@ export class Optimizer {
    * the grads are summed over.
    */
   apply(params: Params, grads: Params, rows: number, clipNorm: number, learningRate: number): void {
-    const ops = this.ops;
     const names = Object.keys(grads);
+    const h = this.handles;
+    this.update(
+      params,
+      names,
+      names.map((n) => h.id(grads[n])),
+      rows,
+      clipNorm,
+      learningRate,
+    );
+    for (const n of names) grads[n].dispose();
+  }
+
+  /**
+   * The update, written once for the general path (`apply`) and the fast step: `params`
+   * named `names` updated in place (old tensors disposed) from the raw summed gradients
+   * `grads` (native handles in the same order, not freed here), and the slots with them.
+   * SGD goes through `sgdUpdate` (handles.ts). The others scale each gradient by the one
+   * clipping scalar, then:
+   * - momentum (TF1's MomentumOptimizer): accum ← μ·accum + g; p ← p − lr·accum;
+   * - Adam: m ← m + (1−β1)(g − m), v ← v + (1−β2)(g² − v),
+   *   p ← p − lr_t · m/(√v + ε) with lr_t = lr·√(1−β2ᵗ)/(1−β1ᵗ);
+   * - RMSprop (Keras-style; ρ is `momentum`): ms ← ms + (1−ρ)(g² − ms); p ← p − lr·g/(√ms + ε).
+   */
+  update(
+    params: Params,
+    names: string[],
+    grads: number[],
+    rows: number,
+    clipNorm: number,
+    learningRate: number,
+  ): void {
+    const h = this.handles;
     this.beginStep();
+    const scalar = (v: number): number => h.id(this.scalar(v));
     if (this.name === 'sgd') {
-      const h = this.handles;
       const updated = sgdUpdate(
         h,
         this.fusedSgd,
         names.map((n) => h.id(params[n])),
-        names.map((n) => h.id(grads[n])),
+        grads,
         rows,
         clipNorm,
         learningRate,
-        (v) => h.id(this.scalar(v)),
+        scalar,
       );
-      names.forEach((n, i) => {
-        grads[n].dispose();
-        h.replaceParam(params, n, updated[i]);
-      });
+      names.forEach((n, i) => h.replaceParam(params, n, updated[i]));
       return;
     }
-    const constant = (v: number): Tensor => this.scalar(v);
-    const { scale, owned } = gradientScale(
-      this.handles,
-      names.map((n) => grads[n]),
-      rows,
-      clipNorm,
-      1,
-      constant,
-    );
-    const lr = this.scalar(learningRate);
-    let adamRate: Tensor | null = null;
+    let rate = scalar(learningRate);
     if (this.name === 'adam') {
       this.adamStep += 1;
       const t = this.adamStep;
-      const corrected = (learningRate * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t);
-      adamRate = tf.scalar(corrected);
+      rate = scalar((learningRate * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t));
+      if (this.fusedAdam) {
+        this.fusedAdamUpdate(this.fusedAdam, params, names, grads, rows, clipNorm, rate);
+        return;
+      }
     }
-    for (const n of names) {
-      const g = ops.mul(grads[n], scale);
-      grads[n].dispose();
-      let delta: Tensor;
+    const scale = clipScale(h, grads, rows, clipNorm, 1, scalar);
+    const none = h.attrs.none;
+    names.forEach((n, i) => {
+      const g = h.exec('Mul', none, [grads[i], scale.id]);
+      let delta: number;
       switch (this.name) {
         case 'momentum': {
-          // TF1's MomentumOptimizer: accum = μ·accum + g; p −= lr·accum.
           const key = `slot/momentum/${n}`;
-          const decayed = ops.mul(this.slots[key], ops.scalarFloat(this.momentum));
-          const accum = ops.add(decayed, g);
-          decayed.dispose();
-          this.slots[key].dispose();
-          this.slots[key] = accum;
-          delta = ops.mul(accum, lr);
+          const decayed = h.exec('Mul', none, [
+            h.id(this.slots[key]),
+            this.constant(this.momentum),
+          ]);
+          const accum = h.exec('AddV2', none, [decayed, g]);
+          h.free(decayed);
+          h.replaceParam(this.slots, key, accum);
+          delta = h.exec('Mul', none, [accum, rate]);
           break;
         }
         case 'adam': {
           const mKey = `slot/m/${n}`;
           const vKey = `slot/v/${n}`;
-          const m = this.moveTowards(this.slots[mKey], g, 1 - ADAM_BETA1);
-          const g2 = ops.unary('Square', g);
-          const v = this.moveTowards(this.slots[vKey], g2, 1 - ADAM_BETA2);
-          g2.dispose();
-          this.slots[mKey].dispose();
-          this.slots[vKey].dispose();
-          this.slots[mKey] = m;
-          this.slots[vKey] = v;
-          delta = this.ratio(m, v, ADAM_EPSILON, adamRate as Tensor);
+          const m = this.moveTowards(h.id(this.slots[mKey]), g, 1 - ADAM_BETA1);
+          const g2 = h.exec('Square', none, [g]);
+          const v = this.moveTowards(h.id(this.slots[vKey]), g2, 1 - ADAM_BETA2);
+          h.free(g2);
+          h.replaceParam(this.slots, mKey, m);
+          h.replaceParam(this.slots, vKey, v);
+          delta = this.ratio(m, v, ADAM_EPSILON, rate);
           break;
         }
         case 'rmsprop': {
-          // Keras-style RMSprop: ms ← ms + (1−ρ)(g² − ms); p −= lr·g/(√ms + ε). ρ is `momentum`.
           const key = `slot/ms/${n}`;
-          const g2 = ops.unary('Square', g);
-          const ms = this.moveTowards(this.slots[key], g2, 1 - this.momentum);
-          g2.dispose();
-          this.slots[key].dispose();
-          this.slots[key] = ms;
-          delta = this.ratio(g, ms, RMSPROP_EPSILON, lr);
+          const g2 = h.exec('Square', none, [g]);
+          const ms = this.moveTowards(h.id(this.slots[key]), g2, 1 - this.momentum);
+          h.free(g2);
+          h.replaceParam(this.slots, key, ms);
+          delta = this.ratio(g, ms, RMSPROP_EPSILON, rate);
           break;
         }
         default:
           throw new Error(`unknown optimizer ${this.name}`);
       }
-      g.dispose();
-      const next = ops.sub(params[n], delta);
-      delta.dispose();
-      params[n].dispose();
-      params[n] = next;
-    }
-    if (owned) scale.dispose();
-    adamRate?.dispose();
+      h.free(g);
+      const next = h.exec('Sub', none, [h.id(params[n]), delta]);
+      h.free(delta);
+      h.replaceParam(params, n, next);
+    });
+    if (scale.owned) h.free(scale.id);
   }
 
-  /** Call before a step that uses `scalar()`: evicts old scalars between steps, never during one. */
-  beginStep(): void {
+  /**
+   * Adam in LSTM Studio's one kernel: the clipping scalars of `sgdScalars` (handles.ts)
+   * with a learning rate of 1, the bias-corrected rate's handle, then 1 − β1, 1 − β2, ε;
+   * it returns the new parameters, m and v.
+   */
+  private fusedAdamUpdate(
+    kernel: string,
+    params: Params,
+    names: string[],
+    grads: number[],
+    rows: number,
+    clipNorm: number,
+    rate: number,
+  ): void {
+    const h = this.handles;
+    const { floor, k } = sgdScalars(rows, clipNorm, 1);
+    const slot = (kind: string) => names.map((n) => h.id(this.slots[`slot/${kind}/${n}`]));
+    const count = names.length;
+    const out = h.execMany(
+      kernel,
+      [{ name: 'N', type: h.binding.TF_ATTR_INT, value: count }],
+      [
+        ...names.map((n) => h.id(params[n])),
+        ...grads,
+        ...slot('m'),
+        ...slot('v'),
+        h.id(this.scalar(floor)),
+        h.id(this.scalar(k)),
+        rate,
+        this.constant(1 - ADAM_BETA1),
+        this.constant(1 - ADAM_BETA2),
+        this.constant(ADAM_EPSILON),
+      ],
+      3 * count,
+    );
+    names.forEach((n, i) => {
+      h.replaceParam(params, n, out[i]);
+      h.replaceParam(this.slots, `slot/m/${n}`, out[count + i]);
+      h.replaceParam(this.slots, `slot/v/${n}`, out[2 * count + i]);
+    });
+  }
+
+  /** Called before a step uses `scalar()`: evicts old scalars between steps, never during one. */
+  private beginStep(): void {
     if (this.scalars.size > 16) {
       for (const t of this.scalars.values()) t.dispose();
       this.scalars.clear();
     }
   }
 
-  /** slot + rate·(target − slot). */
-  private moveTowards(slot: Tensor, target: Tensor, rate: number): Tensor {
-    const ops = this.ops;
-    const diff = ops.sub(target, slot);
-    const step = ops.mul(diff, ops.scalarFloat(rate));
-    diff.dispose();
-    const next = ops.add(slot, step);
-    step.dispose();
+  /** The handle of a fixed constant (the ops' cache, never evicted). */
+  private constant(value: number): number {
+    return this.handles.id(this.ops.scalarFloat(value));
+  }
+
+  /** slot + rate·(target − slot), as a new handle. */
+  private moveTowards(slot: number, target: number, rate: number): number {
+    const h = this.handles;
+    const diff = h.exec('Sub', h.attrs.none, [target, slot]);
+    const step = h.exec('Mul', h.attrs.none, [diff, this.constant(rate)]);
+    h.free(diff);
+    const next = h.exec('AddV2', h.attrs.none, [slot, step]);
+    h.free(step);
     return next;
   }
 
-  /** rate · numerator / (√denominator + ε). */
-  private ratio(numerator: Tensor, denominator: Tensor, epsilon: number, rate: Tensor): Tensor {
-    const ops = this.ops;
-    const root = ops.unary('Sqrt', denominator);
-    const shifted = ops.add(root, ops.scalarFloat(epsilon));
-    root.dispose();
-    const quotient = ops.div(numerator, shifted);
-    shifted.dispose();
-    const result = ops.mul(quotient, rate);
-    quotient.dispose();
+  /** rate · numerator / (√denominator + ε), as a new handle. */
+  private ratio(numerator: number, denominator: number, epsilon: number, rate: number): number {
+    const h = this.handles;
+    const root = h.exec('Sqrt', h.attrs.none, [denominator]);
+    const shifted = h.exec('AddV2', h.attrs.none, [root, this.constant(epsilon)]);
+    h.free(root);
+    const quotient = h.exec('RealDiv', h.attrs.none, [numerator, shifted]);
+    h.free(shifted);
+    const result = h.exec('Mul', h.attrs.none, [quotient, rate]);
+    h.free(quotient);
     return result;
   }
 

@@ -1,11 +1,12 @@
 /**
  * One training step and its loss accounting, for the session (training-session.ts).
  *
- * The path: the handle-level SGD step (fast-step.ts) when the LSTM is fused, the optimizer
- * is SGD and there is no dropout (the seed configuration); otherwise the general path,
- * `trainingPass` (model.ts) then `Optimizer.apply`. Both are bit-identical where both apply.
- * Dropout masks are a pure function of (seed, site, step): `StatelessRandomUniform` seeded
- * with `(mix(seed, site), step)`.
+ * The path: the handle-level step (fast-step.ts) whenever the LSTM is fused — any input,
+ * layers, dropout and optimizer; otherwise (the reference LSTM, itself a fallback the
+ * engine has already announced) the general path, `trainingPass` (model.ts) then
+ * `Optimizer.apply`. Both are bit-identical where both apply. Dropout masks are a pure
+ * function of (seed, site, step): `StatelessRandomUniform` seeded with
+ * `dropoutSeed(seed, site, step)` (model.ts).
  *
  * The loss: each step's per-example losses [T·B] are added into one accumulator on the
  * device, so nothing is read to the host between summaries. A summary reads and clears it
@@ -17,11 +18,12 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { RunConfig } from '../protocol/types';
 import type { StoredTensor, TrainingSnapshot } from '../model/snapshot';
-import { FastSgdStep } from './fast-step';
+import { FastStep } from './fast-step';
 import { FusedLstm } from './kernels/fused-lstm';
 import {
   disposeParams,
   disposeState,
+  dropoutSeed,
   initParameters,
   trainingPass,
   zeroState,
@@ -31,7 +33,6 @@ import {
 } from './model';
 import { OPTIMIZER_SLOTS } from '../protocol/run-config/architecture';
 import { Optimizer } from './optimizer';
-import { mixSeed } from './rng';
 import {
   lossFromSnapshot,
   paramsFromSnapshot,
@@ -57,8 +58,8 @@ export class TrainingStep {
   readonly params: Params;
   readonly optimizer: Optimizer;
   private carried: LayerState[];
-  /** The handle-level SGD step, when the configuration allows it. */
-  private readonly fast: FastSgdStep | null;
+  /** The handle-level step, on the fused kernels. */
+  private readonly fast: FastStep | null;
   /** Per-example losses summed over the interval's steps, on the device (null: none yet). */
   private accumulator: Tensor | null;
   private intervalSteps: number;
@@ -87,20 +88,21 @@ export class TrainingStep {
     this.accumulator = args.loss.accumulator;
     this.intervalSteps = args.loss.steps;
     const lstm = context.lstm;
-    if (lstm instanceof FusedLstm) this.optimizer.fusedSgd = lstm.names.clipSgd;
+    if (lstm instanceof FusedLstm) {
+      this.optimizer.fusedSgd = lstm.names.clipSgd;
+      this.optimizer.fusedAdam = lstm.names.clipAdam;
+    }
     const { model, training } = config;
     this.fast =
-      lstm instanceof FusedLstm &&
-      training.optimizer === 'sgd' &&
-      model.dropout === 0 &&
-      !args.general
-        ? new FastSgdStep(
+      lstm instanceof FusedLstm && !args.general
+        ? new FastStep(
             context.ops,
             lstm,
             model,
             this.vocabularySize,
             training.unrollings,
             training.batchSize,
+            training.seed,
           )
         : null;
   }
@@ -177,6 +179,11 @@ export class TrainingStep {
     }
   }
 
+  /** Which path trains: the handle-level step or the general one. */
+  get path(): 'fast' | 'general' {
+    return this.fast ? 'fast' : 'general';
+  }
+
   /** Rows (predictions) per step: unrollings × batch. */
   get rows(): number {
     return this.config.training.unrollings * this.config.training.batchSize;
@@ -195,13 +202,13 @@ export class TrainingStep {
     const { training } = this.config;
     let loss: Tensor;
     if (this.fast) {
-      this.optimizer.beginStep();
       loss = this.fast.run(
         ids,
+        step,
         this.params,
         this.carried,
+        this.optimizer,
         training.clipNorm,
-        (v) => this.optimizer.scalar(v),
         learningRate,
       );
     } else {
@@ -229,7 +236,7 @@ export class TrainingStep {
     let dropout: { rate: number; seeds: Tensor[] } | null = null;
     if (model.dropout > 0) {
       const seeds = model.layers.map((_, site) =>
-        tf.tensor1d([mixSeed(training.seed, site + 1) | 0, step | 0], 'int32'),
+        tf.tensor1d(dropoutSeed(training.seed, site, step), 'int32'),
       );
       dropout = { rate: model.dropout, seeds };
     }

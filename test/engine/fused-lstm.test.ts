@@ -14,6 +14,11 @@ import { ReferenceLstm } from '../../src-main/engine/kernels/reference-lstm';
 import { disposeOutputs, type LstmOutputs } from '../../src-main/engine/kernels/lstm-types';
 import { Ops } from '../../src-main/engine/kernels/ops';
 import { Optimizer } from '../../src-main/engine/optimizer';
+import { dropout, Handles } from '../../src-main/engine/handles';
+import { mixSeed } from '../../src-main/engine/rng';
+
+/** A seed as training makes them (`dropoutSeed`): a mixed 32-bit value, here negative or not. */
+const mixedSeed = mixSeed(1, 2) | 0;
 
 const ops = new Ops();
 const reference = new ReferenceLstm();
@@ -186,7 +191,17 @@ describe('fused LSTM kernels', () => {
       tf.dispose([bad, top, kernel, bias]);
     });
 
-    it('clips and applies SGD in one kernel like the separate ops', () => {
+    /**
+     * `steps` updates of `name` with the fused kernel (`fuse` turns it on) and in separate
+     * ops, from the same parameters and gradients: clipped, under the clip, and unclipped.
+     * Parameters and slots must agree to 1e-6 relative.
+     */
+    function fusedAgainstSeparate(
+      name: 'sgd' | 'adam',
+      steps: number,
+      learningRate: number,
+      fuse: (optimizer: Optimizer) => void,
+    ): void {
       const shapes: Record<string, number[]> = { a: [5, 7], b: [7], c: [3, 2, 4] };
       // Gradients large enough to be clipped, small enough not to be, and no clipping.
       for (const [gradScale, clipNorm] of [
@@ -196,28 +211,78 @@ describe('fused LSTM kernels', () => {
       ]) {
         const make = (seed: number, scale: number) =>
           Object.fromEntries(
-            Object.entries(shapes).map(([name, shape], k) => [
-              name,
+            Object.entries(shapes).map(([param, shape], k) => [
+              param,
               tf.randomNormal(shape, 0, scale, 'float32', seed + k),
             ]),
           );
         const results = [false, true].map((fusedOn) => {
           const params = make(91, 1);
-          const grads = make(95, gradScale);
-          const optimizer = new Optimizer(ops, 'sgd', 0, params);
-          if (fusedOn) optimizer.fusedSgd = (studio as LstmKernelNames).clipSgd;
-          optimizer.apply(params, grads, 10, clipNorm, 0.7);
+          const optimizer = new Optimizer(ops, name, 0, params);
+          if (fusedOn) fuse(optimizer);
+          for (let step = 0; step < steps; step++)
+            optimizer.apply(params, make(95 + 10 * step, gradScale), 10, clipNorm, learningRate);
+          const all = { ...params };
+          for (const [key, slot] of Object.entries(optimizer.slots)) all[key] = tf.clone(slot);
+          expect(optimizer.state()).toEqual(name === 'adam' ? { adamStep: steps } : {});
           optimizer.dispose();
-          return params;
+          return all;
         });
-        for (const name of Object.keys(shapes)) {
-          const [plain, fusedResult] = results.map((r) => r[name]);
-          const scale = tf.max(tf.abs(plain)).dataSync()[0];
-          expect(maxDiff(plain, fusedResult) / scale, `${name} (clip ${clipNorm})`).toBeLessThan(
+        expect(Object.keys(results[1]).sort()).toEqual(Object.keys(results[0]).sort());
+        expect(Object.keys(results[0])).toHaveLength(name === 'adam' ? 9 : 3);
+        for (const key of Object.keys(results[0])) {
+          const [plain, fusedResult] = results.map((r) => r[key]);
+          const scale = Math.max(1e-30, tf.max(tf.abs(plain)).dataSync()[0]);
+          expect(maxDiff(plain, fusedResult) / scale, `${key} (clip ${clipNorm})`).toBeLessThan(
             1e-6,
           );
         }
         for (const r of results) tf.dispose(Object.values(r));
+      }
+    }
+
+    it('clips and applies SGD in one kernel like the separate ops', () => {
+      fusedAgainstSeparate('sgd', 1, 0.7, (optimizer) => {
+        optimizer.fusedSgd = (studio as LstmKernelNames).clipSgd;
+      });
+    });
+
+    it('clip and apply Adam in one kernel like the separate ops (three steps: the slots and the bias correction move)', () => {
+      expect((studio as LstmKernelNames).clipAdam).toBe('LstmStudioClipAdam');
+      fusedAgainstSeparate('adam', 3, 0.01, (optimizer) => {
+        optimizer.fusedAdam = (studio as LstmKernelNames).clipAdam;
+      });
+    });
+
+    it('drop out with exactly the masks of StatelessRandomUniform and the four ops', () => {
+      const names = studio as LstmKernelNames;
+      expect(names.dropout).toBe('LstmStudioDropout');
+      const h = new Handles(ops);
+      // Sizes below one block of 4 draws, at it, with a tail, and past many vector widths.
+      const cases: [number[], number, [number, number]][] = [
+        [[1], 0.1, [7, 0]],
+        [[3], 0.5, [-1, -1]],
+        [[4], 0.3, [2 ** 31 - 1, -(2 ** 31)]],
+        [[5, 7, 37], 0.1, [mixedSeed, 12]],
+        [[50, 64, 128], 0.1, [mixedSeed, 999]],
+        [[2, 3, 1001], 0.9, [0, 0]],
+      ];
+      for (const [shape, rate, pair] of cases) {
+        const x = tf.randomNormal(shape, 0, 1, 'float32', shape.length);
+        const seed = tf.tensor1d(pair, 'int32');
+        const [ours, theirs] = [names.dropout, null].map((kernel) => {
+          const made = dropout(h, kernel, h.id(x), h.id(ops.int32Vector(shape)), rate, h.id(seed));
+          return [h.wrap(made.y, shape), h.wrap(made.mask, shape)];
+        });
+        const label = `${shape.join('×')}, rate ${rate}, seed ${pair.join(',')}`;
+        expect(ours[1].dataSync(), `${label}: mask`).toEqual(theirs[1].dataSync());
+        expect(ours[0].dataSync(), `${label}: x·mask`).toEqual(theirs[0].dataSync());
+        // A real mask: both values occur, in about the right proportion.
+        const mask = ours[1].dataSync();
+        const kept = mask.filter((m) => m > 0).length / mask.length;
+        if (mask.length > 1000) expect(Math.abs(kept - (1 - rate))).toBeLessThan(0.05);
+        expect(new Set(mask).size).toBeLessThanOrEqual(2);
+        tf.dispose([x, seed, ...ours, ...theirs]);
       }
     });
 

@@ -225,7 +225,7 @@ describe('a resumed session', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('turns dropout on from the resumed step (the general path takes over from the fast one)', async () => {
+  it('turns dropout on from the resumed step', async () => {
     const snapshot = await trained(tiny());
     const session = TrainingSession.create({
       corpus,

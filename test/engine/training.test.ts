@@ -87,18 +87,19 @@ describe('TrainingSession', () => {
     for (const s of [a, b, c]) s.dispose();
   });
 
-  // SGD without dropout takes the handle-level fast step; the others the general path, with
-  // dropout masks drawn from (seed, step).
+  // Every case takes the handle-level step (fast-step.ts; held to the general path in
+  // fast-step.test.ts), with dropout masks drawn from (seed, site, step).
   const resumeCases = [
-    ['sgd', 0],
-    ['momentum', 0.2],
-    ['adam', 0.2],
-    ['rmsprop', 0.2],
+    ['sgd', 0, 'one-hot'],
+    ['momentum', 0.2, 'one-hot'],
+    ['adam', 0.2, 'one-hot'],
+    ['rmsprop', 0.2, 'one-hot'],
+    ['adam', 0.1, 'embedding'],
   ] as const;
-  for (const [optimizer, dropout] of resumeCases) {
-    it(`resumes bit for bit from a checkpoint file after a kill (${optimizer}, 2 layers, dropout ${dropout})`, async () => {
+  for (const [optimizer, dropout, input] of resumeCases) {
+    it(`resumes bit for bit from a checkpoint file after a kill (${optimizer}, 2 layers, ${input}, dropout ${dropout})`, async () => {
       const config = tiny({
-        model: { layers: [12, 10], dropout },
+        model: { layers: [12, 10], dropout, input, embeddingSize: 5 },
         training: {
           optimizer,
           learningRate: optimizer === 'sgd' ? 1 : 0.01,
@@ -112,7 +113,7 @@ describe('TrainingSession', () => {
 
       // Pause in the middle of a summary interval (at the samples of step 17), write that
       // checkpoint to a file, and abandon the session as a kill would.
-      const file = path.join(dir, `${optimizer}.lstm`);
+      const file = path.join(dir, `${optimizer}-${input}.lstm`);
       let saved = false;
       const first = TrainingSession.create({
         corpus,

@@ -33,6 +33,8 @@ const ENTRY_POINTS = [
   'LstmStudioBlockLSTM (generation step)',
   'LstmStudioSoftmaxLoss',
   'LstmStudioClipSgd',
+  'LstmStudioClipAdam',
+  'LstmStudioDropout',
 ];
 
 /** LSTM Studio's pair with one thing changed by `tamper`, TensorFlow's as it is. */

@@ -4,14 +4,17 @@
  * - the plain 2×256 configuration the cost model is calibrated on (one-hot input, no
  *   dropout, batch 64, 50 unrollings, Adam at a constant rate);
  * - the medium preset (2×256) exactly as it is offered for this corpus: its own input
- *   encoding, dropout, batch, unrollings, optimizer and schedule.
+ *   encoding, dropout, batch, unrollings, optimizer and schedule — on the handle-level
+ *   step the engine takes, and as it trained before that step took dropout and Adam
+ *   (`beforeFastStep`: the general path, Adam and dropout in separate TensorFlow
+ *   kernels), in the same rounds.
  * The seed row repeats the speed section's figure when that section ran.
  */
 import { defaultRunConfig, estimate, findPreset } from '../../protocol/run-config';
 import type { RunConfig } from '../../protocol/types';
 import { fixed, loadAverage, print, table } from '../report';
 import type { BenchContext, BenchSection } from '../section';
-import { engineStepFunction, sampleText8 } from '../workloads';
+import { beforeFastStep, engineStepFunction, sampleText8 } from '../workloads';
 
 /** Two layers of 256 units, one-hot, no dropout, batch 64, 50 unrollings, Adam. */
 function plainConfig(): RunConfig {
@@ -54,16 +57,30 @@ async function run(context: BenchContext): Promise<void> {
   const rounds = context.quick ? 1 : 3;
   const medium = findPreset('medium', { chars: corpus.report.chars, vocabularySize });
   if (!medium) throw new Error('the medium preset is missing');
+  const before = await beforeFastStep();
   const measured = [
-    { label: 'plain 2×256', config: plainConfig(), stepsPerSec: 0 },
-    { label: 'medium preset (2×256)', config: medium.config, stepsPerSec: 0 },
+    { label: 'plain 2×256', config: plainConfig(), path: null, stepsPerSec: 0 },
+    { label: 'medium preset (2×256)', config: medium.config, path: null, stepsPerSec: 0 },
+    {
+      label: 'medium preset (2×256), before',
+      config: medium.config,
+      path: before,
+      stepsPerSec: 0,
+    },
   ];
   // Interleaved rounds, each keeping its best: a burst of other work hurts neither more.
   for (let round = 0; round < rounds; round++) {
     for (const row of measured) {
       row.stepsPerSec = Math.max(
         row.stepsPerSec,
-        await engineStepFunction(corpus, row.config, steps, 3),
+        await engineStepFunction(
+          corpus,
+          row.config,
+          steps,
+          3,
+          row.path?.kernels,
+          row.path?.general,
+        ),
       );
     }
   }
@@ -106,7 +123,10 @@ async function run(context: BenchContext): Promise<void> {
     ),
   );
   print();
-  for (const row of measured) print(`- ${row.label}: ${describe(row.config)}.`);
+  for (const row of measured) if (!row.path) print(`- ${row.label}: ${describe(row.config)}.`);
+  print(
+    '- before: the same preset as it trained before the handle-level step took dropout and Adam: the general path (trainingPass + Optimizer.apply), Adam and dropout in separate TensorFlow kernels, in the same rounds.',
+  );
   print();
   print(
     `Step function only (no summaries), best of ${rounds} interleaved round(s); the seed row repeats the speed section. Load average after: ${loadAverage()}.`,

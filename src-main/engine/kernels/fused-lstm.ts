@@ -49,6 +49,10 @@ export interface LstmKernelNames {
   softmaxLoss: string | null;
   /** The fused clipping + SGD update kernel (LSTM Studio's), or null. */
   clipSgd: string | null;
+  /** The fused clipping + Adam update kernel (LSTM Studio's), or null. */
+  clipAdam: string | null;
+  /** The fused dropout kernel (LSTM Studio's), or null: then five TensorFlow kernels. */
+  dropout: string | null;
   source: 'lstm-studio' | 'tensorflow';
   /** One line for doctor, the About box and the bench: which pair, and why. */
   description: string;
@@ -61,6 +65,8 @@ export const TENSORFLOW_NAMES: LstmKernelNames = {
   optionalInputGradient: false,
   softmaxLoss: null,
   clipSgd: null,
+  clipAdam: null,
+  dropout: null,
   source: 'tensorflow',
   description: 'TensorFlow BlockLSTM',
 };
@@ -73,6 +79,8 @@ function namesOf(kernels: StudioKernels): LstmKernelNames {
     optionalInputGradient: true,
     softmaxLoss: kernels.softmaxLoss,
     clipSgd: kernels.clipSgd,
+    clipAdam: kernels.clipAdam,
+    dropout: kernels.dropout,
     source: 'lstm-studio',
     description: `LSTM Studio kernels (${kernels.isa}; C kernel API from ${kernels.api})`,
   };

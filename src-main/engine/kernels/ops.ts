@@ -60,11 +60,6 @@ export class Ops {
     this.attrs.Xent = [T, type('Tlabels', b.TF_INT32)];
     this.attrs.Sum = [bool('keep_dims', false), T, type('Tidx', b.TF_INT32)];
     this.attrs.SegmentSum = [T, type('Tindices', b.TF_INT32), type('Tnumsegments', b.TF_INT32)];
-    this.attrs.RandomUniform = [
-      type('dtype', b.TF_FLOAT),
-      type('T', b.TF_INT32),
-      type('Tseed', b.TF_INT32),
-    ];
   }
 
   /** Runs a single-output kernel. */
@@ -210,14 +205,6 @@ export class Ops {
       this.scalarInt(numSegments),
     ]);
   }
-  /** Uniform [0, 1) of `shape`, a pure function of the int32 pair `seed` [2]. */
-  statelessUniform(shape: number[], seed: Tensor): Tensor {
-    return this.run('StatelessRandomUniform', this.attrs.RandomUniform, [
-      this.int32Vector(shape),
-      seed,
-    ]);
-  }
-
   /** Frees the cached constants and native handles. */
   dispose(): void {
     for (const value of this.constants.values()) value.dispose();

@@ -14,14 +14,19 @@
  *   (softmax-loss.ts).
  * - `LstmStudioClipSgd`, clipped and unclipped, against the optimizer's own clipping and
  *   SGD update in separate ops (optimizer.ts: gradientScale; handles.ts: sgdScalars).
+ * - `LstmStudioClipAdam`, two steps clipped and unclipped, against `Optimizer.update`'s
+ *   Adam in separate ops: parameters and both slots.
+ * - `LstmStudioDropout` against StatelessRandomUniform and the four ops of the mask and
+ *   its product: the same draws, so the same masks.
  *
  * Every output and gradient must agree to 1e-4, relative to the larger of 1 and the
  * reference's largest magnitude. Measured at 23–410 ms on a 2-core machine once
  * TensorFlow's first kernels have run (the higher figures under heavy load).
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { Handles, sgdScalars } from '../handles';
-import { gradientScale } from '../optimizer';
+import { dropout, Handles, sgdScalars } from '../handles';
+import type { Params } from '../model';
+import { gradientScale, Optimizer } from '../optimizer';
 import { tf } from '../tf';
 import type { LstmKernelNames } from './fused-lstm';
 import type { LstmGradients, LstmKernels, LstmOutputs } from './lstm-types';
@@ -196,6 +201,69 @@ function checkClipSgd(check: Checker, ops: Ops, name: string): void {
 }
 
 /**
+ * `LstmStudioClipAdam` against `Optimizer.update`'s separate ops: two steps (so the slots
+ * and the bias correction move), clipped, under the clip and unclipped; parameters and
+ * both slots compared.
+ */
+function checkClipAdam(check: Checker, ops: Ops, name: string): void {
+  const shapes = [[50, 148], [148], [37, 29], [29]];
+  const make = (seed: number, scale: number): Params =>
+    Object.fromEntries(
+      shapes.map((s, k) => [`p${k}`, tf.randomNormal(s, 0, scale, 'float32', seed + k)]),
+    );
+  for (const [clipNorm, gradScale, seed] of [
+    [1.25, 30, 61],
+    [1.25, 0.001, 71],
+    [0, 1, 81],
+  ]) {
+    const [ours, theirs] = [name, null].map((fused) => {
+      const params = make(seed, 1);
+      const optimizer = new Optimizer(ops, 'adam', 0, params);
+      optimizer.fusedAdam = fused;
+      for (let step = 0; step < 2; step++)
+        optimizer.apply(params, make(seed + 10 * (step + 1), gradScale), 64, clipNorm, 0.01);
+      const result = { ...params };
+      for (const [key, slot] of Object.entries(optimizer.slots)) result[key] = tf.clone(slot);
+      optimizer.dispose();
+      Object.values(result).forEach((t) => check.keep(t));
+      return result;
+    });
+    for (const key of Object.keys(theirs))
+      check.compare('LstmStudioClipAdam', ours[key], theirs[key]);
+  }
+}
+
+/**
+ * `LstmStudioDropout` against StatelessRandomUniform, AddV2, Floor, Mul, Mul (handles.ts,
+ * `dropout`): x·mask and the mask, on a shape whose size is not a multiple of the blocks
+ * (4 draws) or of the vector width, for a negative and a positive seed.
+ */
+function checkDropout(check: Checker, ops: Ops, name: string): void {
+  const h = new Handles(ops);
+  const shape = [5, 7, 37];
+  const x = check.keep(tf.randomNormal(shape, 0, 1, 'float32', 91));
+  for (const [rate, pair] of [
+    [0.1, [-1234567, 3]],
+    [0.5, [42, 2 ** 31 - 1]],
+  ] as const) {
+    const seed = check.keep(tf.tensor1d(pair as unknown as number[], 'int32'));
+    const [ours, theirs] = [name, null].map((kernel) => {
+      const { y, mask } = dropout(
+        h,
+        kernel,
+        h.id(x),
+        h.id(ops.int32Vector(shape)),
+        rate,
+        h.id(seed),
+      );
+      return [check.keep(h.wrap(y, shape)), check.keep(h.wrap(mask, shape))];
+    });
+    check.compare('LstmStudioDropout', ours[0], theirs[0]);
+    check.compare('LstmStudioDropout', ours[1], theirs[1]);
+  }
+}
+
+/**
  * Runs LSTM Studio's kernels (`studio`) and TensorFlow's (`tensorflow`) on every case; the
  * worst difference decides. Throws when a kernel fails outright.
  */
@@ -213,6 +281,8 @@ export function selfCheck(
     for (const c of LSTM_CASES) checkLstm(check, ours, theirs, c);
     if (studio.softmaxLoss) checkSoftmaxLoss(check, ops, studio.softmaxLoss);
     if (studio.clipSgd) checkClipSgd(check, ops, studio.clipSgd);
+    if (studio.clipAdam) checkClipAdam(check, ops, studio.clipAdam);
+    if (studio.dropout) checkDropout(check, ops, studio.dropout);
     return check.result();
   } finally {
     tf.dispose(check.tensors);

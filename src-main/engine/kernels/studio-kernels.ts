@@ -24,6 +24,10 @@ export interface StudioKernels {
   softmaxLoss: string;
   /** Global-norm clipping and the SGD update of every parameter, in one kernel. */
   clipSgd: string;
+  /** The same clipping and the Adam update of every parameter and its slots, in one kernel. */
+  clipAdam: string;
+  /** Inverted dropout with StatelessRandomUniform's draws: x·mask and the mask, in one kernel. */
+  dropout: string;
   /** The instruction set the library chose for this CPU: avx512, avx2 or baseline. */
   isa: string;
   /** The TensorFlow library that provided the C kernel API (e.g. libtensorflow_framework.so.2). */
@@ -107,6 +111,8 @@ interface Addon {
   backward: string;
   softmaxLoss: string;
   clipSgd: string;
+  clipAdam: string;
+  dropout: string;
 }
 
 /** Reads what the addon says about its registration. */
@@ -119,6 +125,8 @@ export function fromAddon(addon: Addon, path: string): StudioKernelsLoad {
         backward: addon.backward,
         softmaxLoss: addon.softmaxLoss,
         clipSgd: addon.clipSgd,
+        clipAdam: addon.clipAdam,
+        dropout: addon.dropout,
         isa: addon.isa,
         api: addon.api,
         path,

@@ -13,7 +13,8 @@
         "kernel_support.cc",
         "lstm_kernel.cc",
         "softmax_loss_kernel.cc",
-        "clip_sgd_kernel.cc"
+        "clip_sgd_kernel.cc",
+        "dropout_kernel.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-ffp-contract=fast", "-Wno-unused-function"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],

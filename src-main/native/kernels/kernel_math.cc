@@ -63,7 +63,7 @@ namespace {
 #define LSTM_STUDIO_MATH(ns, label)                                                      \
   Math {                                                                                 \
     label, ns::gemm, ns::gemm_tn, ns::add_row, ns::add_to, ns::exp_all, ns::axpy_into, \
-        ns::cell_forward, ns::cell_backward                                              \
+        ns::cell_forward, ns::cell_backward, ns::philox_block, ns::dropout               \
   }
 
 #ifdef LSTM_STUDIO_X86

@@ -26,6 +26,9 @@ struct Math {
   void (*cell_backward)(idx, idx, const float*, const float*, const float*, const float*,
                         const float*, const float*, const float*, const float*, const float*,
                         float*, float*);
+  void (*philox_block)(const unsigned*, const unsigned*, unsigned*);
+  void (*dropout)(idx, const float*, const unsigned*, unsigned, unsigned, float, float, float*,
+                  float*);
 };
 
 // The widest instruction set the CPU has, or a narrower one named by

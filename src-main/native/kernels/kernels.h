@@ -17,6 +17,8 @@ extern const KernelEntry kLstmForward;   // lstm_kernel.cc
 extern const KernelEntry kLstmBackward;  // lstm_kernel.cc
 extern const KernelEntry kSoftmaxLoss;   // softmax_loss_kernel.cc
 extern const KernelEntry kClipSgd;       // clip_sgd_kernel.cc
+extern const KernelEntry kClipAdam;      // clip_sgd_kernel.cc
+extern const KernelEntry kDropout;       // dropout_kernel.cc
 
 }  // namespace kernels
 

@@ -269,3 +269,73 @@ static void axpy_into(idx N, float a, const float* x, const float* y, float* out
   for (; n + VW <= N; n += VW) store(out + n, load(y + n) + av * load(x + n));
   for (; n < N; n++) out[n] = y[n] + a * x[n];
 }
+
+// ---- dropout -----------------------------------------------------------------------------
+// The draws of TensorFlow's StatelessRandomUniform, VW Philox4x32-10 blocks at a time.
+typedef unsigned int uvec __attribute__((vector_size(VW * 4)));
+typedef unsigned long long u64vec __attribute__((vector_size(VW * 8)));
+
+// Ten Philox4x32-10 rounds on VW counters (c[w] holds word w of each), key (k0, k1).
+static inline void philox_rounds(uvec c[4], unsigned k0, unsigned k1) {
+  for (int r = 0; r < 10; r++) {
+    const u64vec p0 = __builtin_convertvector(c[0], u64vec) * 0xD2511F53ull;
+    const u64vec p1 = __builtin_convertvector(c[2], u64vec) * 0xCD9E8D57ull;
+    const uvec n0 = __builtin_convertvector(p1 >> 32, uvec) ^ c[1] ^ k0;
+    const uvec n2 = __builtin_convertvector(p0 >> 32, uvec) ^ c[3] ^ k1;
+    c[1] = __builtin_convertvector(p1, uvec);
+    c[3] = __builtin_convertvector(p0, uvec);
+    c[0] = n0;
+    c[2] = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+}
+
+// The block Philox4x32-10 makes of `counter` under `key` (one block; the seed scramble).
+static void philox_block(const unsigned counter[4], const unsigned key[2], unsigned out[4]) {
+  uvec c[4];
+  for (int w = 0; w < 4; w++) c[w] = (uvec){} + counter[w];
+  philox_rounds(c, key[0], key[1]);
+  for (int w = 0; w < 4; w++) out[w] = c[w][0];
+}
+
+// Inverted dropout of x[n] with StatelessRandomUniform's draws: element e takes the low 23
+// bits of word e mod 4 of block e div 4 (counter (e div 4 as 64 bits, hi0, hi1), `key`) as
+// u in [0, 1); mask = floor(u + keep)·scale (u + keep < 2, so the floor is the comparison:
+// scale or +0), y = x·mask. Every step is the float operation TensorFlow's kernels do.
+static void dropout(idx n, const float* x, const unsigned key[2], unsigned hi0, unsigned hi1,
+                    float keep, float scale, float* y, float* mask) {
+  const idx blocks = (n + 3) / 4;
+  for (idx b0 = 0; b0 < blocks; b0 += VW) {
+    uvec c[4];
+    for (int l = 0; l < VW; l++) {
+      const unsigned long long block = static_cast<unsigned long long>(b0 + l);
+      c[0][l] = static_cast<unsigned>(block);
+      c[1][l] = static_cast<unsigned>(block >> 32);
+    }
+    c[2] = (uvec){} + hi0;
+    c[3] = (uvec){} + hi1;
+    philox_rounds(c, key[0], key[1]);
+    // Word w of every block at once: its mask value; then in element order.
+    float masks[4][VW];
+    for (int w = 0; w < 4; w++) {
+      const uvec bits = (c[w] & 0x7fffffu) | 0x3f800000u;
+      vec one_to_two;
+      __builtin_memcpy(&one_to_two, &bits, sizeof bits);
+      const vec shifted = (one_to_two - splat(1.0f)) + splat(keep);
+      const ivec kept = shifted >= splat(1.0f);
+      ivec scale_bits;
+      const vec scales = splat(scale);
+      __builtin_memcpy(&scale_bits, &scales, sizeof scales);
+      const ivec m = kept & scale_bits;
+      __builtin_memcpy(masks[w], &m, sizeof m);
+    }
+    const idx first = b0 * 4;
+    const idx count = n - first < 4 * VW ? n - first : 4 * VW;
+    for (idx k = 0; k < count; k++) {
+      const float m = masks[k % 4][k / 4];
+      mask[first + k] = m;
+      y[first + k] = x[first + k] * m;
+    }
+  }
+}

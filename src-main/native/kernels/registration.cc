@@ -1,10 +1,11 @@
 // The addon's entry: when Node loads lstm_studio_kernels.node (after tfjs-node has loaded
 // TensorFlow), it finds TensorFlow's C kernel API in the loaded libraries
-// (tf_kernel_api.cc), defines the four ops and registers their CPU kernels with
+// (tf_kernel_api.cc), defines the six ops and registers their CPU kernels with
 // TensorFlow, which then runs them by name like any other kernel:
 //   LstmStudioBlockLSTM, LstmStudioBlockLSTMGrad   lstm_kernel.cc
 //   LstmStudioSoftmaxLoss                           softmax_loss_kernel.cc
-//   LstmStudioClipSgd                               clip_sgd_kernel.cc
+//   LstmStudioClipSgd, LstmStudioClipAdam           clip_sgd_kernel.cc
+//   LstmStudioDropout                               dropout_kernel.cc
 // It exports what happened ({registered, error, errorKind, api, isa} and the op names)
 // and the size plans (planLstm, planSoftmax), so tests can drive the overflow checks with
 // shapes far too large to allocate. src-main/engine/kernels/studio-kernels.ts reads it.
@@ -26,6 +27,8 @@ const char* const kForward = "LstmStudioBlockLSTM";
 const char* const kBackward = "LstmStudioBlockLSTMGrad";
 const char* const kSoftmaxLoss = "LstmStudioSoftmaxLoss";
 const char* const kClipSgd = "LstmStudioClipSgd";
+const char* const kClipAdam = "LstmStudioClipAdam";
+const char* const kDropout = "LstmStudioDropout";
 const char* const kCommonInputs[] = {"seq_len_max: int64", "x: T",   "cs_prev: T",
                                      "h_prev: T",          "w: T",   "wci: T",
                                      "wcf: T",             "wco: T", "b: T"};
@@ -112,7 +115,17 @@ void register_ops() {
       register_kernel(kSoftmaxLoss, kernels::kSoftmaxLoss, false, status) &&
       define_op(kClipSgd, {"params: N * float", "grads: N * float", "floor: float", "k: float"},
                 {"updated: N * float"}, {"N: int >= 1"}, status) &&
-      register_kernel(kClipSgd, kernels::kClipSgd, false, status);
+      register_kernel(kClipSgd, kernels::kClipSgd, false, status) &&
+      define_op(kClipAdam,
+                {"params: N * float", "grads: N * float", "m: N * float", "v: N * float",
+                 "floor: float", "k: float", "rate: float", "b1c: float", "b2c: float",
+                 "epsilon: float"},
+                {"updated: N * float", "m_next: N * float", "v_next: N * float"},
+                {"N: int >= 1"}, status) &&
+      register_kernel(kClipAdam, kernels::kClipAdam, false, status) &&
+      define_op(kDropout, {"x: float", "seed: int32", "keep: float", "scale: float"},
+                {"y: float", "mask: float"}, {}, status) &&
+      register_kernel(kDropout, kernels::kDropout, false, status);
   registration.registered = ok;
   tf.DeleteStatus(status);
 }
@@ -214,6 +227,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "backward", make_string(env, kBackward));
   napi_set_named_property(env, exports, "softmaxLoss", make_string(env, kSoftmaxLoss));
   napi_set_named_property(env, exports, "clipSgd", make_string(env, kClipSgd));
+  napi_set_named_property(env, exports, "clipAdam", make_string(env, kClipAdam));
+  napi_set_named_property(env, exports, "dropout", make_string(env, kDropout));
   napi_create_function(env, "planLstm", NAPI_AUTO_LENGTH, plan_lstm, nullptr, &fn);
   napi_set_named_property(env, exports, "planLstm", fn);
   napi_create_function(env, "planSoftmax", NAPI_AUTO_LENGTH, plan_softmax, nullptr, &fn);
