@@ -177,7 +177,8 @@ describe('LSTM Studio in the browser', () => {
       .filter((pid) => {
         try {
           const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          return command.includes('process-entry') && command.includes(dataDir);
+          // The compiled engine the server forks (out/node/engine.js), with this data folder.
+          return command.includes('/out/node/engine.js') && command.includes(dataDir);
         } catch {
           return false;
         }
