@@ -78,17 +78,20 @@ describe('the resume rule', () => {
     });
     expect(outcome.optimizerReset).toBe(true);
     expect(outcome.notice).toContain('Optimizer "sgd" → "momentum" (its state starts from zero)');
-    expect(outcome.notice).toContain('Train for null → 600');
+    expect(outcome.notice).toContain('Train for no time limit → 10m');
   });
 
   it('lets a budgeted run resume below its steps (they only lay out its schedule), and drop its budget', () => {
     const budgeted = { ...saved, training: { ...saved.training, timeBudget: 60 } };
     const more = resumeRule(budgeted, tiny({ steps: 50, timeBudget: 120 }), 100);
     expect(more.ok && more.config.training).toMatchObject({ steps: 50, timeBudget: 120 });
+    expect(more.ok && more.notice).toBe('Resuming at step 100: Steps 100 → 50; Train for 1m → 2m');
     const dropped = resumeRule(budgeted, tiny({ steps: 300 }), 100);
     if (!dropped.ok) throw new Error(dropped.message);
     expect('timeBudget' in dropped.config.training).toBe(false);
-    expect(dropped.notice).toBe('Resuming at step 100: Steps 100 → 300; Train for 60 → null');
+    expect(dropped.notice).toBe(
+      'Resuming at step 100: Steps 100 → 300; Train for 1m → no time limit',
+    );
     const unbudgeted = resumeRule(budgeted, tiny({ steps: 50 }), 100);
     expect(unbudgeted.ok).toBe(false);
   });

@@ -27,6 +27,7 @@
  */
 import type { ConfigChange, RunConfig } from '../types';
 import { FIELD_BOUNDS } from './bounds';
+import { formatDuration } from './duration';
 
 const label = (path: keyof typeof FIELD_BOUNDS): string => FIELD_BOUNDS[path].label;
 
@@ -118,6 +119,13 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A resumable setting's value as a change line shows it (a time budget as a duration). */
+function showSetting(setting: ResumableSetting, value: unknown): string {
+  if (setting === 'training.timeBudget')
+    return typeof value === 'number' ? formatDuration(value) : 'no time limit';
+  return show(value);
+}
+
 /**
  * Decides what a run resumed at `step` from a model saved with `saved` takes from the
  * `requested` configuration. `names` renames settings in messages (the CLI names its flags:
@@ -164,7 +172,12 @@ export function resumeRule(
     const target = config[part] as unknown as Record<string, unknown>;
     if (after === undefined) delete target[key];
     else target[key] = structuredClone(after);
-    changes.push({ step, field: setting, from: show(before), to: show(after) });
+    changes.push({
+      step,
+      field: setting,
+      from: showSetting(setting, before),
+      to: showSetting(setting, after),
+    });
   }
   const optimizerReset = changes.some((change) => change.field === 'training.optimizer');
   const described = changes.map((change) => {
