@@ -26,13 +26,20 @@ import {
   type LockedSetting,
 } from '../../src-main/protocol/run-config/resume-rule';
 import type { StudioContext } from './context';
+import {
+  CHOSEN_FOR_TIME,
+  timeBudgetOf,
+  trainForFields,
+  trainForOf,
+  type TrainForFields,
+} from './train-for';
 
 export type { FieldPath };
 
 /** A number field's value as an input holds it: null when empty or not a number. */
 type Num = number | null;
 
-export interface FormFields {
+export interface FormFields extends TrainForFields {
   layerCount: Num;
   /** Units of every layer, unless `perLayerUnits`. */
   units: Num;
@@ -68,11 +75,8 @@ export interface FormFields {
   keepCheckpoints: Num;
 }
 
-/** The bounded paths the hyperparameter form edits (the time budget is the "Train for" choice). */
-type FormPath = Exclude<FieldPath, 'training.timeBudget'>;
-
-/** Which form field each bounded path is edited in. */
-export const FIELD_OF: Record<FormPath, keyof FormFields> = {
+/** Which form field each bounded path is edited in (the time budget: the custom time). */
+export const FIELD_OF: Record<FieldPath, keyof FormFields> = {
   'model.layers': 'layerCount',
   'model.units': 'units',
   'model.embeddingSize': 'embeddingSize',
@@ -81,6 +85,7 @@ export const FIELD_OF: Record<FormPath, keyof FormFields> = {
   'training.batchSize': 'batchSize',
   'training.unrollings': 'unrollings',
   'training.steps': 'steps',
+  'training.timeBudget': 'customTime',
   'training.learningRate': 'learningRate',
   'training.momentum': 'momentum',
   'training.warmupSteps': 'warmupSteps',
@@ -151,6 +156,7 @@ export function fieldsFromConfig(config: RunConfig): FormFields {
     sampleLength: training.sampleLength,
     checkpointEvery: training.checkpointEvery,
     keepCheckpoints: training.keepCheckpoints,
+    ...trainForFields(training.timeBudget),
   };
 }
 
@@ -203,6 +209,9 @@ export function configFromFields(fields: FormFields): RunConfig {
       sampleLength: n(fields.sampleLength),
       checkpointEvery: n(fields.checkpointEvery),
       keepCheckpoints: n(fields.keepCheckpoints),
+      ...(fields.trainFor === 'steps'
+        ? {}
+        : { timeBudget: timeBudgetOf(fields).seconds ?? Number.NaN }),
     },
   };
 }
@@ -217,8 +226,9 @@ export function fieldProblem(path: FieldPath, value: Num): string | null {
 }
 
 /** Paths whose field is shown (and so checked) with the current choices. */
-function activePaths(fields: FormFields): FormPath[] {
-  return (Object.keys(FIELD_OF) as FormPath[]).filter((path) => {
+function activePaths(fields: FormFields): FieldPath[] {
+  return (Object.keys(FIELD_OF) as FieldPath[]).filter((path) => {
+    if (path === 'training.timeBudget') return fields.trainFor === 'custom';
     if (path === 'model.embeddingSize') return fields.input === 'embedding';
     if (path === 'training.momentum')
       return fields.optimizer === 'momentum' || fields.optimizer === 'rmsprop';
@@ -257,6 +267,20 @@ export class FormState {
   locked(field: keyof FormFields): boolean {
     return this.lockedFields.includes(field);
   }
+  /** The time budget asked for (seconds), or null when training for steps or it does not read. */
+  readonly timeBudget = $derived(timeBudgetOf(this.fields).seconds);
+  /**
+   * Whether the engine chooses the model for the time (`training:start`'s `choose`): a time
+   * is chosen and so is "Choose the model for me" — never for an opened model, whose
+   * architecture a resume keeps.
+   */
+  readonly choose = $derived(
+    this.fields.trainFor !== 'steps' && this.fields.chooseModel && this.lockedTo === null,
+  );
+  /** Whether a field is shown but not used: the engine chooses its setting for the time. */
+  chosenByEngine(field: keyof FormFields): boolean {
+    return this.choose && CHOSEN_FOR_TIME.includes(field);
+  }
   /** Switches between one size for every layer and one per layer, keeping the sizes shown. */
   setPerLayerUnits(on: boolean): void {
     if (on === this.fields.perLayerUnits) return;
@@ -278,7 +302,10 @@ export class FormState {
   readonly problems = $derived.by(() => {
     const problems: Partial<Record<FieldPath, string>> = {};
     for (const path of activePaths(this.fields)) {
-      const problem = fieldProblem(path, this.fields[FIELD_OF[path]] as Num);
+      const problem =
+        path === 'training.timeBudget'
+          ? timeBudgetOf(this.fields).problem
+          : fieldProblem(path, this.fields[FIELD_OF[path]] as Num);
       if (problem) problems[path] = problem;
     }
     const layer = this.layerProblems.findIndex((problem) => problem !== null);
@@ -300,7 +327,10 @@ export class FormState {
   readonly modified = $derived.by(() => {
     const preset = this.presets.find((candidate) => candidate.id === this.presetId);
     // Through the form's own representation, so a preset reads as unmodified until edited.
-    const shown = preset ? configFromFields(fieldsFromConfig(preset.config)) : null;
+    // "Train for" is not part of a preset: choosing a time leaves the preset unmodified.
+    const shown = preset
+      ? configFromFields({ ...fieldsFromConfig(preset.config), ...trainForOf(this.fields) })
+      : null;
     return shown ? JSON.stringify(shown) !== JSON.stringify(this.config) : false;
   });
   readonly preset = $derived(
@@ -332,7 +362,8 @@ export class FormState {
     const preset = this.presets.find((candidate) => candidate.id === id);
     if (!preset) return;
     this.presetId = id;
-    this.fields = fieldsFromConfig(preset.config);
+    // A preset sets the model and its training, not how long to train: "Train for" stays.
+    this.fields = { ...fieldsFromConfig(preset.config), ...trainForOf(this.fields) };
     this.lockedTo = null;
   }
 

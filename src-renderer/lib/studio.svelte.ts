@@ -20,7 +20,7 @@ import { FormState } from './form-state.svelte';
 import { GeneratorState } from './generator-state.svelte';
 import { ModelsState } from './models-state.svelte';
 import type { ModelVocabulary } from './prime-check';
-import { ResumeState } from './resume-state.svelte';
+import { ResumeState, type ResumeRequest } from './resume-state.svelte';
 import { RunLibraryState, runName } from './run-library-state.svelte';
 import { TrainingMonitor } from './training-monitor.svelte';
 
@@ -79,8 +79,10 @@ export class Studio {
     if (this.corpus.optionsProblem) return this.corpus.optionsProblem;
     if (this.corpus.optionsChanged)
       return this.corpus.error ?? 'The corpus is read again with the options shown';
-    // The engine's own check of the configuration against the open corpus has the last word.
-    return this.form.configProblems[0] ?? this.form.estimate?.problems[0] ?? null;
+    // The engine's own check of the configuration against the open corpus has the last word
+    // (not on a model it is about to choose itself).
+    const estimated = this.form.choose ? undefined : this.form.estimate?.problems[0];
+    return this.form.configProblems[0] ?? estimated ?? null;
   });
   /** The run's best checkpoint, when "Save model" can offer it instead of the last step. */
   readonly bestToSave = $derived.by(() => {
@@ -114,7 +116,15 @@ export class Studio {
     this.form = new FormState(this.context);
     this.compare = new CompareState(this.context);
     this.library = new RunLibraryState(this.context, (runs) => this.compare.syncRuns(runs));
-    this.resume = new ResumeState(this.context);
+    // The engine's resume plan does not carry a time budget: the model shown does.
+    this.resume = new ResumeState(this.context, () =>
+      this.training.budgetSeconds === null
+        ? null
+        : {
+            budgetSeconds: this.training.budgetSeconds,
+            trainedSeconds: this.training.elapsedSeconds,
+          },
+    );
     // A run that ends is in the library (and so in Compare runs), and can be resumed.
     this.training = new TrainingMonitor(this.context, () => this.afterRun());
     this.generator = new GeneratorState(this.context);
@@ -227,7 +237,8 @@ export class Studio {
   async startTraining(): Promise<void> {
     if (this.startBlocker || !this.corpus.report) return;
     const vocabulary = vocabularyOf(this.corpus.report);
-    if (await this.training.start($state.snapshot(this.form.config), false)) {
+    const config = $state.snapshot(this.form.config);
+    if (await this.training.start(config, false, this.form.choose)) {
       this.models.current = null;
       this.generator.vocabulary = vocabulary;
     }
@@ -235,12 +246,14 @@ export class Studio {
 
   /**
    * Continues training the open model with the form's configuration, to `totalSteps` when
-   * given (the resume panel's "N more steps"), else to the form's steps.
+   * given (the resume panel's "N more steps"), else to the form's steps; a model trained for
+   * a time with the resume panel's `timeBudget` (the engine gives it what is left of it).
    */
-  async resumeTraining(totalSteps?: number): Promise<void> {
+  async resumeTraining({ totalSteps, timeBudget }: ResumeRequest = {}): Promise<void> {
     if (this.training.active) return;
     const config = $state.snapshot(this.form.config);
     if (totalSteps !== undefined) config.training.steps = totalSteps;
+    if (timeBudget !== undefined) config.training.timeBudget = timeBudget;
     if (await this.training.start(config, true)) this.resume.plan = null;
   }
 
@@ -381,6 +394,7 @@ export class Studio {
       summary.step,
       summary.config.training.steps,
       summary.bestValidation,
+      summary.config.training.timeBudget ?? null,
     );
     this.form.applyConfig(summary.config);
     // A model file joins Compare runs; a run's checkpoint is there already, as its run.

@@ -14,6 +14,7 @@ import type {
   SampleRecord,
   TrainingState,
 } from '../../src-main/protocol/types';
+import { elapsedSeconds } from '../../src-main/protocol/metrics';
 import type { Point, StudioContext } from './context';
 import { formatDuration, formatInteger } from './format';
 
@@ -47,6 +48,22 @@ export interface FinishedRun {
   step: number;
 }
 
+/**
+ * How a run that ended did, in one line: its steps, its training time (of the budget when it
+ * had one), its speed and its best validation.
+ */
+export function endSummary(done: EventOf<'training:done'>, budgetSeconds: number | null): string {
+  const ended = done.reason === 'finished' ? 'Trained' : 'Stopped after';
+  const time =
+    budgetSeconds === null
+      ? formatDuration(done.trainSeconds)
+      : `${formatDuration(done.trainSeconds)} of ${formatDuration(budgetSeconds)}`;
+  const best = done.bestValidation
+    ? `; best ${done.bestValidation.bitsPerChar.toFixed(3)} bits/char at step ${formatInteger(done.bestValidation.step)}`
+    : '';
+  return `${ended} ${formatInteger(done.step)} steps in ${time} (${done.stepsPerSec.toFixed(1)} steps/s)${best}.`;
+}
+
 /** `points` with a value of each history point appended, as a new array. */
 function appendAll(
   points: Point[],
@@ -72,6 +89,14 @@ export class TrainingMonitor {
   totalSteps = $state(0);
   stepsPerSec = $state(0);
   etaSeconds = $state(Number.NaN);
+  /** Seconds trained in this run (pauses excluded), as the last progress report said. */
+  elapsedSeconds = $state(0);
+  /** The run's time budget in seconds, or null when it trains for its steps. */
+  budgetSeconds = $state<number | null>(null);
+  /** What the engine chose for the time, and why, in one line (null: the user chose). */
+  choice = $state<string | null>(null);
+  /** How the run that ended did, in one line ("Trained 10 min 0 s…"), or null. */
+  summary = $state<string | null>(null);
   loss = $state(Number.NaN);
   learningRate = $state(Number.NaN);
   lossSeries = $state.raw<Point[]>([]);
@@ -100,7 +125,17 @@ export class TrainingMonitor {
   readonly active = $derived(
     this.state === 'running' || this.state === 'paused' || this.state === 'stopping',
   );
-  readonly fraction = $derived(this.totalSteps > 0 ? Math.min(1, this.step / this.totalSteps) : 0);
+  /** Of the time budget when there is one (the run ends at it), else of the steps. */
+  readonly fraction = $derived.by(() => {
+    if (this.budgetSeconds !== null) return Math.min(1, this.elapsedSeconds / this.budgetSeconds);
+    return this.totalSteps > 0 ? Math.min(1, this.step / this.totalSteps) : 0;
+  });
+  /** Seconds of the budget left, or NaN without one. */
+  readonly secondsLeft = $derived(
+    this.budgetSeconds === null
+      ? Number.NaN
+      : Math.max(0, this.budgetSeconds - this.elapsedSeconds),
+  );
   /** The checkpoints on disk, oldest first, exactly one marked best (see checkpointsOnDisk). */
   readonly checkpoints = $derived(
     checkpointsOnDisk(this.notices, this.config?.training.keepCheckpoints ?? Infinity),
@@ -122,6 +157,9 @@ export class TrainingMonitor {
   readonly status = $derived.by(() => {
     switch (this.state) {
       case 'running':
+        // With a budget the steps are only expected ones: the time is what ends the run.
+        if (this.budgetSeconds !== null)
+          return `Training for ${formatDuration(this.budgetSeconds)}: step ${formatInteger(this.step)}`;
         return `Training: step ${formatInteger(this.step)} of ${formatInteger(this.totalSteps)}`;
       case 'paused':
         return `Paused at step ${formatInteger(this.step)}`;
@@ -139,9 +177,14 @@ export class TrainingMonitor {
           : `Stopped at step ${formatInteger(this.step)}`;
     }
   });
-  readonly progressText = $derived(
-    `Step ${formatInteger(this.step)} / ${formatInteger(this.totalSteps)} · ${this.stepsPerSec > 0 ? this.stepsPerSec.toFixed(1) : '—'} steps/s · ETA ${this.state === 'running' ? formatDuration(this.etaSeconds) : '—'}`,
-  );
+  /** Steps and ETA, or with a time budget: time trained of the budget and time left. */
+  readonly progressText = $derived.by(() => {
+    const rate = `${this.stepsPerSec > 0 ? this.stepsPerSec.toFixed(1) : '—'} steps/s`;
+    const running = this.state === 'running';
+    if (this.budgetSeconds !== null)
+      return `${formatDuration(this.elapsedSeconds)} / ${formatDuration(this.budgetSeconds)} · step ${formatInteger(this.step)} · ${rate} · ${running ? formatDuration(this.secondsLeft) : '—'} left`;
+    return `Step ${formatInteger(this.step)} / ${formatInteger(this.totalSteps)} · ${rate} · ETA ${running ? formatDuration(this.etaSeconds) : '—'}`;
+  });
 
   constructor(
     private readonly context: StudioContext,
@@ -156,6 +199,10 @@ export class TrainingMonitor {
     this.totalSteps = 0;
     this.stepsPerSec = 0;
     this.etaSeconds = Number.NaN;
+    this.elapsedSeconds = 0;
+    this.budgetSeconds = null;
+    this.choice = null;
+    this.summary = null;
     this.loss = Number.NaN;
     this.learningRate = Number.NaN;
     this.lossSeries = [];
@@ -177,12 +224,15 @@ export class TrainingMonitor {
     step: number,
     totalSteps: number,
     best: { step: number; bitsPerChar: number } | null,
+    budgetSeconds: number | null = null,
   ): void {
     this.reset();
     this.origin = 'model';
     this.step = step;
     this.totalSteps = totalSteps;
     this.best = best;
+    this.budgetSeconds = budgetSeconds;
+    this.elapsedSeconds = elapsedSeconds(history.progress).at(-1) ?? 0;
     this.lossSeries = history.progress.map((p) => ({ x: p.step, y: p.loss }));
     this.learningRateSeries = history.progress.map((p) => ({ x: p.step, y: p.learningRate }));
     this.rateSeries = history.progress.map((p) => ({ x: p.step, y: p.stepsPerSec }));
@@ -204,7 +254,13 @@ export class TrainingMonitor {
    * the start, its checkpoints, state and configuration, as the engine reports them.
    */
   attach(run: RunView): void {
-    this.loadHistory(run.history, run.step, run.totalSteps, run.bestValidation);
+    this.loadHistory(
+      run.history,
+      run.step,
+      run.totalSteps,
+      run.bestValidation,
+      run.config.training.timeBudget ?? null,
+    );
     this.origin = 'run';
     this.runId = run.runId;
     this.state = run.state;
@@ -256,9 +312,11 @@ export class TrainingMonitor {
         this.step = training.step;
         // The run's own average: the last progress report's window may hold a checkpoint.
         this.stepsPerSec = training.stepsPerSec;
-        // A run ends with done whether it reached its steps or was stopped.
-        this.state = training.step >= this.totalSteps ? 'finished' : 'idle';
+        // A run ends with done whether it reached its end (steps or time) or was stopped.
+        this.state = training.reason === 'finished' ? 'finished' : 'idle';
         this.best = training.bestValidation ?? this.best;
+        this.choice = training.choice ?? this.choice;
+        this.summary = endSummary(training, this.budgetSeconds);
         this.onFinished({
           runId: training.runId,
           config: this.config,
@@ -284,6 +342,8 @@ export class TrainingMonitor {
     this.learningRate = event.learningRate;
     this.stepsPerSec = event.stepsPerSec;
     this.etaSeconds = event.etaSeconds;
+    this.elapsedSeconds = event.elapsedSeconds;
+    this.budgetSeconds = event.budgetSeconds;
     // Only summaries are points of the charts: exactly the model's history. After
     // attaching, points the history already holds may still arrive: drawn once.
     const last = this.lossSeries.at(-1)?.x ?? -Infinity;
@@ -304,7 +364,7 @@ export class TrainingMonitor {
    * Starts a run (a new one, or the open model's continuation when `resume`). A new run
    * clears the charts; a resumed one keeps them and appends.
    */
-  async start(config: RunConfig, resume: boolean): Promise<boolean> {
+  async start(config: RunConfig, resume: boolean, choose = false): Promise<boolean> {
     this.busy = true;
     try {
       if (!resume) this.reset();
@@ -315,12 +375,21 @@ export class TrainingMonitor {
         this.divergence = null;
         this.state = 'idle';
         this.notices = [];
+        this.summary = null;
+        this.choice = null;
+        this.elapsedSeconds = 0;
       }
       this.totalSteps = config.training.steps;
+      this.budgetSeconds = config.training.timeBudget ?? null;
       this.config = config;
-      const { runId, notice } = await this.context.api.trainingStart({ config, resume });
+      const { runId, notice, choice } = await this.context.api.trainingStart({
+        config,
+        resume,
+        ...(choose ? { choose } : {}),
+      });
       this.runId = runId;
       this.notice = notice;
+      this.choice = choice;
       // Events may have overtaken the reply (a short run can even have finished already).
       if (this.state === 'idle') this.state = 'running';
       return true;

@@ -185,14 +185,19 @@ export class FakeBridge implements RendererBridge {
         normalisation: request.options.normalisation,
       }),
       'engine:session': () => ({ corpus: null, run: null }),
-      'training:start': (request: { config: RunConfig }) => {
+      'training:start': (request: { config: RunConfig; choose?: boolean }) => {
         const steps = request.config.training.steps;
         this.runCount += 1;
         const runId = `2025010${this.runCount}-120000-00000${this.runCount}`;
         this.started.set(runId, request.config);
         this.resumePlan = null;
-        queueMicrotask(() => this.emitRun(runId, steps));
-        return { runId, changes: [], notice: null };
+        // As the engine: a choice only for a time budget it was asked to choose for.
+        const choice =
+          request.choose && request.config.training.timeBudget !== undefined
+            ? `Chose 1×32 for ${request.config.training.timeBudget} s (fake)`
+            : null;
+        queueMicrotask(() => this.emitRun(runId, steps, choice));
+        return { runId, changes: [], notice: null, choice };
       },
       'training:pause': () => ({ step: 100 }),
       'training:resume': () => ({ step: 100 }),
@@ -324,7 +329,7 @@ export class FakeBridge implements RendererBridge {
   }
 
   /** A model became the engine's open model: resuming it reopens its corpus from its run record. */
-  private opened(summary: ModelSummary): ModelSummary {
+  opened(summary: ModelSummary): ModelSummary {
     this.resumePlan = {
       step: summary.step,
       totalSteps: summary.config.training.steps,
@@ -339,8 +344,12 @@ export class FakeBridge implements RendererBridge {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Emits what a short real run emits: per-100-steps progress and validation, a sample, a checkpoint, done. */
-  emitRun(runId: string, steps: number): void {
+  /**
+   * Emits what a short real run emits: per-100-steps progress and validation, a sample, a
+   * checkpoint, done. A run with a time budget trains it evenly over its steps.
+   */
+  emitRun(runId: string, steps: number, choice: string | null = null): void {
+    const budget = this.started.get(runId)?.training.timeBudget ?? null;
     this.emit({ type: 'training:state', runId, state: 'running', step: 0 });
     for (let step = 100; step <= steps; step += 100) {
       this.emit({
@@ -350,9 +359,9 @@ export class FakeBridge implements RendererBridge {
         totalSteps: steps,
         learningRate: 10,
         stepsPerSec: 50,
-        etaSeconds: (steps - step) / 50,
-        elapsedSeconds: step / 50,
-        budgetSeconds: null,
+        etaSeconds: budget === null ? (steps - step) / 50 : (budget * (steps - step)) / steps,
+        elapsedSeconds: budget === null ? step / 50 : (budget * step) / steps,
+        budgetSeconds: budget,
         points: [{ step, loss: 4 / (1 + step / 100), learningRate: 10, stepsPerSec: 50 }],
       });
       const perplexity = 30 / (1 + step / 100);
@@ -392,11 +401,11 @@ export class FakeBridge implements RendererBridge {
       runId,
       reason: 'finished',
       step: steps,
-      trainSeconds: 2,
-      stepsPerSec: steps / 2,
+      trainSeconds: budget ?? 2,
+      stepsPerSec: steps / (budget ?? 2),
       bestValidation: { step: steps, bitsPerChar: 2 },
       finalValidation: null,
-      choice: null,
+      choice,
     });
   }
 

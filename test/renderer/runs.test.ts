@@ -240,7 +240,7 @@ describe('resuming a model', () => {
     expect(studio.resume.blocker).toBe('Enter a whole number of steps from 1 to 9,999,800');
     expect(studio.resume.target).toBeNull();
     studio.resume.moreSteps = 2000;
-    await studio.resumeTraining(studio.resume.target!);
+    await studio.resumeTraining(studio.resume.request!);
     const [request] = bridge.callsTo('training:start') as {
       config: RunConfig;
       resume: boolean;
