@@ -25,7 +25,7 @@ const URL_LINE = /^http:\/\/127\.0\.0\.1:\d+\/\S*$/m;
 const START_TIMEOUT_MS = 90_000;
 
 /** Builds the app with electron-vite when its config exists, else the renderer alone with Vite. */
-async function build(): Promise<void> {
+export async function build(): Promise<void> {
   // The compiled command line, server and engine (out/node), once, before any server starts.
   const nodeBuild = createRequire(import.meta.url)('../../src-main/launch/node-build.cjs') as {
     ensureBuilt: () => void;
