@@ -33,6 +33,7 @@ export interface Guide {
 
 /** Which guide section explains a field (its help "?"). */
 export const HELP_SECTIONS = {
+  'training.timeBudget': 'train-for',
   'training.unrollings': 'unrollings',
   'model.forgetBias': 'forget-gate-bias',
   'training.clipNorm': 'clip-to-global-norm',

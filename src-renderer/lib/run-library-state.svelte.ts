@@ -12,7 +12,7 @@ import type {
 } from '../../src-main/protocol/types';
 import { shortConfig } from './config-diff';
 import type { StudioContext } from './context';
-import { formatBytes, formatInteger, stripExtension } from './format';
+import { formatBytes, formatDuration, formatInteger, stripExtension } from './format';
 import { suggestedModelName } from './models-state.svelte';
 
 /**
@@ -49,11 +49,20 @@ const STATUS_TEXT: Record<RunInfo['status'], string> = {
   interrupted: 'interrupted',
 };
 
-/** "finished · step 300 of 300", "interrupted at step 1,200". */
+/**
+ * "finished · step 300 of 300", "interrupted at step 1,200"; a run trained for a time:
+ * "finished · step 4,106 · time budget 10 min 0 s" (its steps were only a schedule's length).
+ */
 export function runStatusText(run: RunInfo): string {
   const total = run.config?.training.steps;
+  const budget = run.config?.training.timeBudget;
   if (run.status === 'interrupted') return `interrupted at step ${formatInteger(run.step)}`;
-  return `${STATUS_TEXT[run.status]} · step ${formatInteger(run.step)}${total ? ` of ${formatInteger(total)}` : ''}`;
+  const end = budget
+    ? ` · time budget ${formatDuration(budget)}`
+    : total
+      ? ` of ${formatInteger(total)}`
+      : '';
+  return `${STATUS_TEXT[run.status]} · step ${formatInteger(run.step)}${end}`;
 }
 
 /** What applying a retention policy did, in one line. */

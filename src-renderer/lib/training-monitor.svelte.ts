@@ -312,6 +312,8 @@ export class TrainingMonitor {
         this.step = training.step;
         // The run's own average: the last progress report's window may hold a checkpoint.
         this.stepsPerSec = training.stepsPerSec;
+        // Its whole training time: the last progress report came a little before the end.
+        this.elapsedSeconds = Math.max(this.elapsedSeconds, training.trainSeconds);
         // A run ends with done whether it reached its end (steps or time) or was stopped.
         this.state = training.reason === 'finished' ? 'finished' : 'idle';
         this.best = training.bestValidation ?? this.best;

@@ -14,7 +14,7 @@ describe('Train for a time', () => {
     const { page, problems } = await openApp(browser(), appUrl);
     await openCorpus(page, writeTinyCorpus('time-corpus.txt'));
     const form = page.getByRole('region', { name: 'Hyperparameters' });
-    await form.getByLabel('Train for').selectOption({ label: 'Custom…' });
+    await form.getByLabel('Train for', { exact: true }).selectOption({ label: 'Custom…' });
     const time = form.getByRole('textbox', { name: 'Time' });
     const start = page.getByRole('button', { name: 'Start training' });
 

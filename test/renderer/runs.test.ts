@@ -158,6 +158,11 @@ describe('the run library', () => {
   test('status lines and copy names', () => {
     const run = sampleRun('20250101-120000-aaaaa1', 300, config());
     expect(runStatusText(run)).toBe('finished · step 300 of 300');
+    // A run trained for a time: its steps were only the schedule's length.
+    const timed = { ...run.config!, training: { ...run.config!.training, timeBudget: 600 } };
+    expect(runStatusText({ ...run, step: 4106, config: timed })).toBe(
+      'finished · step 4,106 · time budget 10 min 0 s',
+    );
     expect(runStatusText({ ...run, status: 'interrupted', step: 1200 })).toBe(
       'interrupted at step 1,200',
     );

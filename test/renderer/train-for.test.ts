@@ -186,6 +186,8 @@ describe('progress of a run with a time budget', () => {
     expect(training.status).toBe('Finished');
     expect(training.choice).toBe('Chose 1×128: the most characters per parameter');
     expect(training.summary).toBe('Trained 2,500 steps in 1 min 0 s of 1 min 0 s (42.0 steps/s).');
+    // The bar ends at the run's whole training time, not at its last progress report.
+    expect(training.elapsedSeconds).toBe(59.5);
   });
 });
 

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     );
     const form = page.getByRole('region', { name: 'Hyperparameters' });
     await form.getByLabel('Preset').selectOption('small');
-    await form.getByLabel('Train for').selectOption({ label: 'Custom…' });
+    await form.getByLabel('Train for', { exact: true }).selectOption({ label: 'Custom…' });
     await form.getByRole('textbox', { name: 'Time' }).fill(`${minutes}m`);
     const start = page.getByRole('button', { name: 'Start training' });
     await until('Start to be enabled', () => start.isEnabled(), 60_000);
@@ -107,6 +107,8 @@ async function main(): Promise<void> {
         ((await output.textContent()) ?? '').length > 600,
       120_000,
     );
+    // Away from the text, so no character's alternatives are open.
+    await page.mouse.move(0, 0);
     // The tabs' pane, wherever the page has it (below the dashboard).
     const tabsPane = page.locator('section.pane.tabs');
     await tabsPane.screenshot({ path: path.join(outDir, 'generator.png') });
@@ -124,13 +126,17 @@ async function main(): Promise<void> {
     await inside.getByRole('button', { name: 'Look inside', exact: true }).click();
     const top = inside
       .getByRole('region', { name: 'Find interesting cells' })
-      .getByRole('button', { name: /: layer \d+ cell \d+/ })
+      .getByRole('button', { name: /^After a space: layer \d+ cell \d+/ })
       .first();
     await top.waitFor({ timeout: 180_000 });
     await top.click();
     await inside.getByLabel(/^Text coloured by layer \d+ cell \d+$/).waitFor();
     await page.mouse.move(0, 0);
-    await tabsPane.screenshot({ path: path.join(outDir, 'look-inside.png') });
+    // The pane is taller than the window: the window, scrolled to its views and the text.
+    await inside
+      .getByRole('tablist', { name: 'Look-inside views' })
+      .evaluate((views) => views.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: path.join(outDir, 'look-inside.png') });
     console.log(
       `wrote app.png, training.png, generator.png, runs.png, look-inside.png to ${outDir}`,
     );
