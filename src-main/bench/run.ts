@@ -3,11 +3,13 @@
  * be pasted into docs/benchmarks.md, with the machine they came from.
  *
  * Every section is one file in ./sections, listed in print order in ./sections/index.ts
- * (speed, 2x256, generation, corpus, quality); each file says what it measures. Run all of
- * them, or one with `--only <name>`; `--quick` shortens every run.
+ * (speed, 2x256, generation, activations, corpus, quality, startup, budget); each file says
+ * what it measures. Run all of them, or one with `--only <name>`; `--quick` shortens every
+ * run; `--budgets 60,600` sets the budget section's time budgets.
  *
  * Every number printed is measured in this run; nothing is copied from elsewhere.
  */
+import { parseBudgets } from './budget-plan';
 import { machineTable } from './machine';
 import { print } from './report';
 import type { BenchContext, BenchSection } from './section';
@@ -16,11 +18,12 @@ import { SECTIONS } from './sections';
 interface Args {
   quick: boolean;
   only: BenchSection | null;
+  budgets: number[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
   const names = SECTIONS.map((section) => section.name);
-  const args: Args = { quick: false, only: null };
+  const args: Args = { quick: false, only: null, budgets: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
@@ -31,8 +34,11 @@ function parseArgs(argv: string[]): Args {
         throw new Error(`--only takes one of ${names.join(', ')} (got ${name ?? 'nothing'})`);
       }
       args.only = section;
-    } else
-      throw new Error(`unknown argument ${arg}; use --quick and/or --only <${names.join('|')}>`);
+    } else if (arg === '--budgets') args.budgets = parseBudgets(argv[++i] ?? '');
+    else
+      throw new Error(
+        `unknown argument ${arg}; use --quick, --only <${names.join('|')}> and/or --budgets <seconds,…>`,
+      );
   }
   return args;
 }
@@ -50,7 +56,11 @@ async function main(args: Args): Promise<void> {
   print();
   print(machine);
   print();
-  const context: BenchContext = { quick: args.quick, seedStepsPerSec: null };
+  const context: BenchContext = {
+    quick: args.quick,
+    seedStepsPerSec: null,
+    budgets: args.budgets,
+  };
   for (const section of args.only ? [args.only] : SECTIONS) await section.run(context);
 }
 

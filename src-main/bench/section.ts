@@ -13,6 +13,8 @@ export interface BenchContext {
    * section has measured it in this run; later sections may repeat it beside their rows.
    */
   seedStepsPerSec: number | null;
+  /** `--budgets`: the time budgets (seconds) the budget section measures; null for its defaults. */
+  budgets: number[] | null;
 }
 
 export interface BenchSection {

@@ -1,16 +1,18 @@
 /**
- * The original TF1 program (reference/tf1_lstm.py) as the quality section runs it: a Python
- * with TensorFlow, when one is found, and one run of the program that reports in JSON.
+ * The Python reference programs as the bench runs them: a Python with the framework a
+ * program needs, when one is found, and one run of the program that reports in JSON — the
+ * original TF1 program (reference/tf1_lstm.py, the quality section) and the plain
+ * time-budgeted script (reference/plain_lstm.py, the budget section).
  */
 import { spawn, spawnSync } from 'node:child_process';
 
-/** A Python with TensorFlow: $BENCH_PYTHON, the venv the docs suggest, or python3. */
-export function pythonWithTensorflow(): string | null {
+/** A Python that imports `module`: $BENCH_PYTHON, the venv the docs suggest, or python3. */
+export function pythonWith(module: 'tensorflow' | 'torch'): string | null {
   const candidates = [process.env.BENCH_PYTHON, '/tmp/tfvenv/bin/python', 'python3'].filter(
     (candidate): candidate is string => Boolean(candidate),
   );
   for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', 'import tensorflow'], {
+    const probe = spawnSync(python, ['-c', `import ${module}`], {
       stdio: 'ignore',
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
     });
@@ -19,9 +21,16 @@ export function pythonWithTensorflow(): string | null {
   return null;
 }
 
+/** A Python with TensorFlow, for the TF1 program. */
+export function pythonWithTensorflow(): string | null {
+  return pythonWith('tensorflow');
+}
+
+/** Runs a reference program; `label` names it in the one-line error when it fails. */
 export function runPython(
   python: string,
   args: string[],
+  label = 'the TF1 reference',
 ): Promise<Record<string, number | string>> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, {
@@ -38,7 +47,7 @@ export function runPython(
       if (code !== 0 || !last.startsWith('{')) {
         reject(
           new Error(
-            `the TF1 reference failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' / ')}`,
+            `${label} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' / ')}`,
           ),
         );
       } else resolve(JSON.parse(last) as Record<string, number | string>);

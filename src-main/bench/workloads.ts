@@ -18,14 +18,20 @@ export function sampleText8(): Promise<Corpus> {
   return textCorpus;
 }
 
-/** A config that only trains: no samples, no checkpoints, one summary at the end. */
-export function quiet(config: RunConfig, steps: number): RunConfig {
+/** A copy of `config` without samples or interval checkpoints; its summaries are kept. */
+export function withoutExtras(config: RunConfig): RunConfig {
   const copy = structuredClone(config);
-  copy.training.steps = steps;
-  copy.training.summaryEvery = steps;
   copy.training.sampleEvery = 0;
   copy.training.sampleCount = 0;
   copy.training.checkpointEvery = 0;
+  return copy;
+}
+
+/** A config that only trains: no samples, no checkpoints, one summary at the end. */
+export function quiet(config: RunConfig, steps: number): RunConfig {
+  const copy = withoutExtras(config);
+  copy.training.steps = steps;
+  copy.training.summaryEvery = steps;
   return copy;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { BenchSection } from '../section';
 import { activations } from './activations';
+import { budget } from './budget';
 import { corpus } from './corpus';
 import { generation } from './generation';
 import { quality } from './quality';
@@ -19,4 +20,5 @@ export const SECTIONS: readonly BenchSection[] = [
   corpus,
   quality,
   startup,
+  budget,
 ];

@@ -10,7 +10,7 @@ import { defaultRunConfig, findPreset } from '../../protocol/run-config';
 import type { RunConfig } from '../../protocol/types';
 import { fixed, loadAverage, print, table } from '../report';
 import type { BenchContext, BenchSection } from '../section';
-import { beforeFastStep, engineStepFunction, sampleText8 } from '../workloads';
+import { beforeFastStep, engineStepFunction, sampleText8, withoutExtras } from '../workloads';
 
 /**
  * Wall-clock steps/s of TrainingSession.run() as a user runs it: the config's own summaries
@@ -24,18 +24,15 @@ async function engineRunLoop(
   warmup: number,
 ): Promise<number> {
   const { TrainingSession } = await import('../../engine');
-  const withoutExtras = (total: number): RunConfig => {
-    const copy = structuredClone(config);
+  const withSteps = (total: number): RunConfig => {
+    const copy = withoutExtras(config);
     copy.training.steps = total;
-    copy.training.sampleEvery = 0;
-    copy.training.sampleCount = 0;
-    copy.training.checkpointEvery = 0;
     return copy;
   };
-  const warm = TrainingSession.create({ corpus, config: withoutExtras(warmup) });
+  const warm = TrainingSession.create({ corpus, config: withSteps(warmup) });
   await warm.run();
   warm.dispose();
-  const session = TrainingSession.create({ corpus, config: withoutExtras(steps) });
+  const session = TrainingSession.create({ corpus, config: withSteps(steps) });
   const started = performance.now();
   const result = await session.run();
   const seconds = (performance.now() - started) / 1000;

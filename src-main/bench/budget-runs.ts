@@ -1,0 +1,188 @@
+/**
+ * The budget section's contenders, each trained as a user's run is and measured the same
+ * way: LSTM Studio through the engine's service (the CLI's path: open the corpus, start,
+ * wait for `training:done`), and the plain reference script (reference/plain_lstm.py) on
+ * the same characters with the same held-out text.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Corpus } from '../corpus';
+import type { EngineService } from '../engine/service';
+import type { EngineEvent } from '../protocol/messages';
+import type { CorpusOptions, Preset, RunConfig } from '../protocol/types';
+import { charsSeen, describeConfig, heldOutSplit, parseScriptReport } from './budget-plan';
+import { runPython } from './tf1-reference';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** One contender's run, as the table shows it. */
+export interface ContenderRun {
+  contender: string;
+  /** What trained, in a few words. */
+  configuration: string;
+  /** The engine's one line on what it chose and why (null when nothing was chosen). */
+  choice: string | null;
+  best: { step: number; bitsPerChar: number } | null;
+  finalBitsPerChar: number | null;
+  steps: number;
+  charsSeen: number;
+  /** Seconds of training, pauses excluded, as the contender measured them. */
+  trainSeconds: number;
+  /** 1-minute load average before and after the run. */
+  load: { before: number; after: number };
+}
+
+/** Where a corpus comes from: the bundled sample, or a file. */
+export type CorpusSpec = { kind: 'sample' } | { kind: 'file'; path: string };
+
+function loadNow(): number {
+  return os.loadavg()[0]!;
+}
+
+/** An engine service of its own, in a temporary folder, with one corpus open. */
+export class BudgetEngine {
+  private onEvent: (event: EngineEvent) => void = () => {};
+
+  private constructor(
+    private readonly service: EngineService,
+    private readonly dir: string,
+    readonly fingerprint: string,
+    readonly seed: Preset,
+  ) {}
+
+  static async open(spec: CorpusSpec, options: CorpusOptions): Promise<BudgetEngine> {
+    const { EngineService } = await import('../engine/service');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lstm-bench-budget-'));
+    let engine: BudgetEngine | null = null;
+    const service = new EngineService({
+      dataDir: dir,
+      rememberModels: false,
+      emit: (event) => engine?.onEvent(event),
+    });
+    try {
+      const report =
+        spec.kind === 'sample'
+          ? await service.dispatch('corpus:openSample', { options })
+          : await service.dispatch('corpus:open', { file: { path: spec.path }, options });
+      const { presets } = await service.dispatch('presets:list', {});
+      const seed = presets.find((preset) => preset.id === 'seed');
+      if (!seed) throw new Error('the engine lists no seed preset');
+      engine = new BudgetEngine(service, dir, report.fingerprint, seed);
+      return engine;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Trains `config` (its timeBudget set) to the end and reads back what ran: the run
+   * record holds the configuration the session trained, which `choose` may have picked.
+   */
+  async train(contender: string, config: RunConfig, choose: boolean): Promise<ContenderRun> {
+    const { readRunRecord } = await import('../model/run-records');
+    let settle: (event: EngineEvent) => void = () => {};
+    const ended = new Promise<EngineEvent>((resolve) => (settle = resolve));
+    this.onEvent = (event) => {
+      if (event.type === 'training:done' || event.type === 'training:error') settle(event);
+    };
+    const before = loadNow();
+    const started = await this.service.dispatch('training:start', {
+      config,
+      resume: false,
+      choose,
+    });
+    const end = await ended;
+    const after = loadNow();
+    this.onEvent = () => {};
+    const runDir = path.join(this.dir, 'runs', started.runId);
+    const record = await readRunRecord(runDir);
+    rmSync(runDir, { recursive: true, force: true });
+    if (end.type !== 'training:done') {
+      const reason = end.type === 'training:error' ? end.message : end.type;
+      throw new Error(`${contender} did not finish: ${reason}`);
+    }
+    const trained = record?.config ?? config;
+    return {
+      contender,
+      configuration: describeConfig(trained),
+      choice: end.choice ?? started.choice,
+      best: end.bestValidation,
+      finalBitsPerChar: end.finalValidation?.bitsPerChar ?? null,
+      steps: end.step,
+      charsSeen: charsSeen(end.step, trained),
+      trainSeconds: end.trainSeconds,
+      load: { before, after },
+    };
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The plain script's two text files, cut from `corpus` (the characters the engine reads)
+ * as the engine splits them; `heldOutChars` is how many it scores.
+ */
+export class ScriptTexts {
+  private constructor(
+    readonly dir: string,
+    readonly heldOutChars: number,
+  ) {}
+
+  static write(corpus: Corpus, maxHeldOut: number): ScriptTexts {
+    const text = corpus.vocabulary.decode(corpus.ids);
+    if (text.length !== corpus.ids.length)
+      throw new Error('the corpus does not decode to one character per symbol');
+    const { heldOut, train } = heldOutSplit(text, corpus.report.splits, maxHeldOut);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lstm-bench-plain-'));
+    writeFileSync(path.join(dir, 'heldout.txt'), heldOut);
+    writeFileSync(path.join(dir, 'train.txt'), train);
+    return new ScriptTexts(dir, heldOut.length);
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One run of the plain script for `seconds`, with the engine's intra-op thread count. */
+export async function trainScript(
+  python: string,
+  texts: ScriptTexts,
+  seconds: number,
+  threads: number,
+): Promise<ContenderRun> {
+  const before = loadNow();
+  const record = await runPython(
+    python,
+    [
+      path.join(here, 'reference', 'plain_lstm.py'),
+      '--train',
+      path.join(texts.dir, 'train.txt'),
+      '--heldout',
+      path.join(texts.dir, 'heldout.txt'),
+      '--seconds',
+      String(seconds),
+      '--threads',
+      String(threads),
+    ],
+    'the plain script',
+  );
+  const after = loadNow();
+  const report = parseScriptReport(record, texts.heldOutChars);
+  return {
+    contender: `plain script (${report.framework})`,
+    configuration: '1×128 one-hot, batch 64, 32 unrollings, adam 0.004, cosine by time',
+    choice: null,
+    best: { step: report.bestStep, bitsPerChar: report.bestBitsPerChar },
+    finalBitsPerChar: report.finalBitsPerChar,
+    steps: report.steps,
+    charsSeen: report.charsSeen,
+    trainSeconds: report.trainSeconds,
+    load: { before, after },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * budget: time to quality. For each corpus (the bundled sample and Jane Austen's novels,
+ * both in text8 form) and each budget (60 s and 600 s; `--budgets` to change), three
+ * contenders given the same seconds of training and scored on the same held-out text
+ * (the start of the corpus, as the engine validates it):
+ *   - LSTM Studio with the time budget and `choose` (the engine picks the model; its one
+ *     line on the choice is printed);
+ *   - the seed preset with the same time budget;
+ *   - when Python with PyTorch is found, the plain script (reference/plain_lstm.py).
+ * Then one 5 s budget, checked against the deadline rule (4.75–5.25 s of training), and the
+ * targets: beat the plain script by ≥ 0.05 bits/char at 60 s; the moonshot ≤ 2.0.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CorpusOptions, RunConfig } from '../../protocol/types';
+import { formatDuration } from '../../protocol/run-config/duration';
+import {
+  DEADLINE_CHECK_SECONDS,
+  DEFAULT_BUDGETS,
+  deadlineWindow,
+  endedOnTime,
+  QUICK_BUDGETS,
+  TARGET_BUDGET,
+  targetVerdict,
+} from '../budget-plan';
+import {
+  BudgetEngine,
+  ScriptTexts,
+  trainScript,
+  type ContenderRun,
+  type CorpusSpec,
+} from '../budget-runs';
+import { fixed, loadAverage, print, table } from '../report';
+import type { BenchContext, BenchSection } from '../section';
+import { pythonWith } from '../tf1-reference';
+import { withoutExtras } from '../workloads';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface BenchCorpus {
+  label: string;
+  spec: CorpusSpec;
+}
+
+const CORPORA: readonly BenchCorpus[] = [
+  { label: 'sample (King James Bible)', spec: { kind: 'sample' } },
+  {
+    label: 'Jane Austen',
+    spec: {
+      kind: 'file',
+      path: path.resolve(here, '..', '..', '..', 'assets', 'corpora', 'jane-austen.zip'),
+    },
+  },
+];
+
+/** The seed preset's configuration with a time budget: samples off, as for every contender. */
+function budgeted(config: RunConfig, seconds: number): RunConfig {
+  const copy = withoutExtras(config);
+  copy.training.timeBudget = seconds;
+  return copy;
+}
+
+interface Row {
+  corpus: string;
+  budget: number;
+  run: ContenderRun;
+}
+
+function tableRow({ corpus, budget, run }: Row): Array<string | number> {
+  return [
+    corpus,
+    formatDuration(budget),
+    run.contender,
+    run.configuration,
+    run.best ? `${fixed(run.best.bitsPerChar, 3)} (step ${run.best.step})` : 'n/a',
+    run.finalBitsPerChar === null ? 'n/a' : fixed(run.finalBitsPerChar, 3),
+    run.steps.toLocaleString('en-US'),
+    run.charsSeen.toLocaleString('en-US'),
+    fixed(run.trainSeconds, 2),
+    `${fixed(run.load.before, 2)} → ${fixed(run.load.after, 2)}`,
+  ];
+}
+
+/** The intra-op threads the engine's TensorFlow runs with (engine/tf.ts sets the default). */
+function engineThreads(): number {
+  const set = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(set) && set > 0 ? set : os.availableParallelism();
+}
+
+async function run(context: BenchContext): Promise<void> {
+  const budgets = context.budgets ?? (context.quick ? QUICK_BUDGETS : DEFAULT_BUDGETS);
+  const [{ loadCorpus, sampleCorpusPath, DEFAULT_CORPUS_OPTIONS }, { VALIDATION_MAX_CHARS }] =
+    await Promise.all([import('../../corpus'), import('../../engine')]);
+  // The held-out text is the validation split, exactly as long as the engine scores.
+  const options: CorpusOptions = {
+    ...DEFAULT_CORPUS_OPTIONS,
+    normalisation: 'text8',
+    validation: { chars: VALIDATION_MAX_CHARS },
+  };
+  const loadBefore = loadAverage();
+  const python = pythonWith('torch');
+  const threads = engineThreads();
+  const rows: Row[] = [];
+  const choices: string[] = [];
+  const notes: string[] = [];
+  const targets: string[] = [];
+  let deadline = '';
+  for (const corpus of CORPORA) {
+    const engine = await BudgetEngine.open(corpus.spec, options);
+    let texts: ScriptTexts | null = null;
+    try {
+      if (python) {
+        const file = corpus.spec.kind === 'sample' ? sampleCorpusPath() : corpus.spec.path;
+        const loaded = await loadCorpus(file, options);
+        if (loaded.report.fingerprint !== engine.fingerprint)
+          throw new Error(`${corpus.label}: the script's text differs from the engine's`);
+        texts = ScriptTexts.write(loaded, VALIDATION_MAX_CHARS);
+      }
+      for (const budget of budgets) {
+        const studio = await engine.train(
+          'LSTM Studio (time budget, engine chooses)',
+          budgeted(engine.seed.config, budget),
+          true,
+        );
+        rows.push({ corpus: corpus.label, budget, run: studio });
+        choices.push(
+          `${corpus.label}, ${formatDuration(budget)}: ${studio.choice ?? 'the engine named no choice (it ignored choose)'}`,
+        );
+        const seed = await engine.train(
+          'seed preset (time budget)',
+          budgeted(engine.seed.config, budget),
+          false,
+        );
+        rows.push({ corpus: corpus.label, budget, run: seed });
+        let script: ContenderRun | null = null;
+        if (python && texts) {
+          try {
+            script = await trainScript(python, texts, budget, threads);
+            rows.push({ corpus: corpus.label, budget, run: script });
+          } catch (error) {
+            notes.push(
+              `${corpus.label}, ${formatDuration(budget)}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        }
+        if (budget === TARGET_BUDGET) {
+          targets.push(
+            `${corpus.label}: ${targetVerdict(studio.finalBitsPerChar, script?.finalBitsPerChar ?? null)}`,
+          );
+        }
+      }
+      if (corpus.spec.kind === 'sample') {
+        const short = await engine.train(
+          'LSTM Studio (time budget, engine chooses)',
+          budgeted(engine.seed.config, DEADLINE_CHECK_SECONDS),
+          true,
+        );
+        const { low, high } = deadlineWindow(DEADLINE_CHECK_SECONDS);
+        deadline = `A ${formatDuration(DEADLINE_CHECK_SECONDS)} budget on ${corpus.label} (engine chooses): trained ${fixed(short.trainSeconds, 3)} s in ${short.steps} steps; within ${fixed(low, 2)}–${fixed(high, 2)} s: ${endedOnTime(short.trainSeconds, DEADLINE_CHECK_SECONDS) ? 'yes' : 'NO'}.`;
+      }
+    } finally {
+      texts?.dispose();
+      engine.dispose();
+    }
+  }
+
+  print(
+    `## Budget: held-out bits/char after a time budget, on English in text8 form (the first ${VALIDATION_MAX_CHARS.toLocaleString('en-US')} characters held out)`,
+  );
+  print();
+  print(`Load average before: ${loadBefore}.`);
+  print();
+  print(
+    table(
+      [
+        'corpus',
+        'budget',
+        'contender',
+        'configuration',
+        'best held-out bits/char (step)',
+        'final held-out bits/char',
+        'steps',
+        'chars seen',
+        'trained (s)',
+        'load (1 min) before → after',
+      ],
+      rows.map(tableRow),
+    ),
+  );
+  print();
+  print('What the engine chose, in its words:');
+  print();
+  for (const line of choices) print(`- ${line}`);
+  print();
+  print(
+    python
+      ? `Plain script: reference/plain_lstm.py with ${python}, ${threads} intra-op thread${threads === 1 ? '' : 's'} (as many as the engine uses); it scores the held-out text 10 times and at the end, inside its budget.`
+      : 'Plain script: skipped: no Python with PyTorch (set BENCH_PYTHON, or python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install torch)',
+  );
+  for (const line of notes) print(`Plain script failed: ${line}`);
+  print();
+  print(deadline);
+  print();
+  print(
+    `Targets at ${formatDuration(TARGET_BUDGET)} (final held-out bits/char; the best is picked on the held-out text itself, so it flatters):`,
+  );
+  print();
+  if (targets.length === 0)
+    print(`- not measured: no ${formatDuration(TARGET_BUDGET)} budget in this run`);
+  for (const line of targets) print(`- ${line}`);
+  print();
+  print(`Load average after: ${loadAverage()}.`);
+  print();
+}
+
+export const budget: BenchSection = { name: 'budget', run };
