@@ -30,6 +30,11 @@ export interface ContenderRun {
   charsSeen: number;
   /** Seconds of training, pauses excluded, as the contender measured them. */
   trainSeconds: number;
+  /**
+   * LSTM Studio's rows: seconds from asking to start to `training:done` (a choice's probe
+   * included); null for the script, whose process also starts Python and reads the text.
+   */
+  wallSeconds: number | null;
   /** 1-minute load average before and after the run. */
   load: { before: number; after: number };
 }
@@ -86,9 +91,14 @@ export class BudgetEngine {
     let settle: (event: EngineEvent) => void = () => {};
     const ended = new Promise<EngineEvent>((resolve) => (settle = resolve));
     this.onEvent = (event) => {
-      if (event.type === 'training:done' || event.type === 'training:error') settle(event);
+      if (event.type === 'training:done' || event.type === 'training:error') {
+        doneAt = performance.now();
+        settle(event);
+      }
     };
     const before = loadNow();
+    const asked = performance.now();
+    let doneAt = 0;
     const started = await this.service.dispatch('training:start', {
       config,
       resume: false,
@@ -114,6 +124,7 @@ export class BudgetEngine {
       steps: end.step,
       charsSeen: charsSeen(end.step, trained),
       trainSeconds: end.trainSeconds,
+      wallSeconds: (doneAt - asked) / 1000,
       load: { before, after },
     };
   }
@@ -183,6 +194,7 @@ export async function trainScript(
     steps: report.steps,
     charsSeen: report.charsSeen,
     trainSeconds: report.trainSeconds,
+    wallSeconds: null,
     load: { before, after },
   };
 }
