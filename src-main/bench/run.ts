@@ -5,11 +5,12 @@
  * Every section is one file in ./sections, listed in print order in ./sections/index.ts
  * (speed, 2x256, generation, activations, corpus, quality, startup, budget); each file says
  * what it measures. Run all of them, or one with `--only <name>`; `--quick` shortens every
- * run; `--budgets 60,600` sets the budget section's time budgets.
+ * run; `--budgets 60,600` and `--corpora jane-austen` set the budget section's time budgets
+ * and corpora.
  *
  * Every number printed is measured in this run; nothing is copied from elsewhere.
  */
-import { parseBudgets } from './budget-plan';
+import { parseBudgets, parseCorpora, type BudgetCorpusId } from './budget-plan';
 import { machineTable } from './machine';
 import { print } from './report';
 import type { BenchContext, BenchSection } from './section';
@@ -19,11 +20,12 @@ interface Args {
   quick: boolean;
   only: BenchSection | null;
   budgets: number[] | null;
+  corpora: BudgetCorpusId[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
   const names = SECTIONS.map((section) => section.name);
-  const args: Args = { quick: false, only: null, budgets: null };
+  const args: Args = { quick: false, only: null, budgets: null, corpora: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
@@ -35,9 +37,10 @@ function parseArgs(argv: string[]): Args {
       }
       args.only = section;
     } else if (arg === '--budgets') args.budgets = parseBudgets(argv[++i] ?? '');
+    else if (arg === '--corpora') args.corpora = parseCorpora(argv[++i] ?? '');
     else
       throw new Error(
-        `unknown argument ${arg}; use --quick, --only <${names.join('|')}> and/or --budgets <seconds,…>`,
+        `unknown argument ${arg}; use --quick, --only <${names.join('|')}> --budgets <seconds,…> and/or --corpora <names>`,
       );
   }
   return args;
@@ -60,6 +63,7 @@ async function main(args: Args): Promise<void> {
     quick: args.quick,
     seedStepsPerSec: null,
     budgets: args.budgets,
+    corpora: args.corpora,
   };
   for (const section of args.only ? [args.only] : SECTIONS) await section.run(context);
 }

@@ -3,6 +3,7 @@
  * ./sections and is listed once, in print order, in ./sections/index.ts; `--only <name>`
  * picks one by its name.
  */
+import type { BudgetCorpusId } from './budget-plan';
 
 /** What the runner hands every section. */
 export interface BenchContext {
@@ -15,6 +16,8 @@ export interface BenchContext {
   seedStepsPerSec: number | null;
   /** `--budgets`: the time budgets (seconds) the budget section measures; null for its defaults. */
   budgets: number[] | null;
+  /** `--corpora`: the corpora the budget section trains on; null for all of them. */
+  corpora: BudgetCorpusId[] | null;
 }
 
 export interface BenchSection {
