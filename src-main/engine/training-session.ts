@@ -323,7 +323,9 @@ export class TrainingSession {
     // Samples also close a run, so a run shorter than sampleEvery still shows what it learned.
     const last = this.pace.isLast(step);
     if (t.sampleEvery > 0 && (step % t.sampleEvery === 0 || last)) this.samples(step);
-    if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0)
+    // A budgeted run also checkpoints each new best validation: best.lstm is its best.
+    const best = t.timeBudget !== undefined && this.atBest;
+    if (t.checkpointEvery > 0 && (step % t.checkpointEvery === 0 || best))
       await this.writeCheckpoint('interval');
   }
 
@@ -440,15 +442,17 @@ export class TrainingSession {
       this.diverged({ kind: 'non-finite', loss: Number.NaN });
       return;
     }
-    const best =
-      this.bestValidation !== null &&
-      this.lastValidation !== null &&
-      this.bestValidation.step === this.currentStep;
+    const best = this.atBest;
     const path = await this.checkpointWriter(snapshot, { reason, best });
     this.pace.checkpointTook(performance.now() - started);
     this.checkpointedStep = this.currentStep;
     this.lastCheckpoint = { step: this.currentStep, path };
     this.events.emit('checkpoint', { step: this.currentStep, path, best });
+  }
+
+  /** The current step's validation is the best of the run so far. */
+  private get atBest(): boolean {
+    return this.lastValidation !== null && this.bestValidation?.step === this.currentStep;
   }
 
   /** The full resumable state at the current step boundary (weights, optimizer slots, cursors, carried state, the interval's losses, history). */

@@ -208,7 +208,7 @@ describe('a budgeted session', () => {
     );
     const more = TrainingSession.create({ corpus, config: budgeted(2), snapshot: loaded });
     expect(more.changes).toEqual([
-      { step: loaded.step, field: 'training.timeBudget', from: '1', to: '2' },
+      { step: loaded.step, field: 'training.timeBudget', from: '1s', to: '2s' },
     ]);
     const result = await more.run();
     expect(result.end).toBe('finished');

@@ -288,6 +288,10 @@ describe('EngineService training', () => {
     expect(end.reason).toBe('finished');
     expect(end.choice).toBe(reply.choice);
     expect(end.bestValidation).not.toBeNull();
+    // Its best validation was checkpointed where it happened (best.lstm), not only at the
+    // checkpoint steps.
+    const bestCheckpoints = events.filter((e) => e.type === 'training:checkpoint' && e.best);
+    expect(bestCheckpoints.at(-1)).toMatchObject({ step: end.bestValidation!.step, best: true });
     const progress = events.filter((e) => e.type === 'training:progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((e) => e.budgetSeconds === 4)).toBe(true);
