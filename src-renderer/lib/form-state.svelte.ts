@@ -13,8 +13,8 @@ import {
   type FieldBounds,
   type FieldPath,
 } from '../../src-main/protocol/run-config';
+import type { ReplyOf } from '../../src-main/protocol/messages';
 import type {
-  Estimate,
   OptimizerName,
   Preset,
   RunConfig,
@@ -248,7 +248,7 @@ export class FormState {
   fields = $state<FormFields>(fieldsFromConfig(defaultRunConfig()));
   /** Characters of the open corpus's training range, or null without a corpus. */
   corpusChars = $state<number | null>(null);
-  estimate = $state.raw<(Estimate & { problems: string[] }) | null>(null);
+  estimate = $state.raw<ReplyOf<'presets:estimate'> | null>(null);
   estimating = $state(false);
   private estimateTimer: ReturnType<typeof setTimeout> | null = null;
   private estimateSequence = 0;

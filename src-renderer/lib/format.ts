@@ -2,13 +2,11 @@
  * Small pure formatting helpers shared by the panes (numbers people read at a glance).
  */
 
-/** 1234567 → "1,234,567". */
-export function formatInteger(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-/** Byte counts: the one convention of src-main/protocol/format.ts (1536 → "1.5 KiB"). */
-export { formatBytes } from '../../src-main/protocol/format';
+/**
+ * Counts and byte counts: the conventions of src-main/protocol/format.ts, shared with the
+ * engine's and the CLI's messages (1234567 → "1,234,567"; 1536 → "1.5 KiB").
+ */
+export { formatBytes, formatCount as formatInteger } from '../../src-main/protocol/format';
 
 /** Seconds → "42 s", "3 min 5 s", "2 h 07 min"; "—" when unknown. */
 export function formatDuration(seconds: number): string {

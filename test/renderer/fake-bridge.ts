@@ -174,6 +174,7 @@ export class FakeBridge implements RendererBridge {
         memoryBytes: 2_000_000,
         secondsPer1000Steps: 4,
         problems: [],
+        basis: 'measured' as const,
       }),
       'corpus:open': () => {
         this.emit({ type: 'corpus:progress', bytesRead: 1000, totalBytes: 4000 });

@@ -87,6 +87,7 @@ describe('Studio', () => {
       memoryBytes: 1,
       secondsPer1000Steps: 1,
       problems: ['the model does not fit in memory'],
+      basis: 'model' as const,
     });
     await studio.form.estimateNow();
     expect(studio.startBlocker).toBe('the model does not fit in memory');
