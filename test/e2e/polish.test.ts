@@ -210,14 +210,15 @@ describe('polish', () => {
     await expect.poll(() => focused(page)).toBe('button:Pause');
     await page.keyboard.press('Enter');
     await waitForStatus(page, /^Paused at step/, 30_000);
-    expect(await focused(page)).not.toBe('body');
+    // The focus keeper moves focus on the tick after the button goes: poll, not a snapshot.
+    await expect.poll(() => focused(page)).not.toBe('body');
     const stop = page
       .getByRole('region', { name: 'Training' })
       .getByRole('button', { name: 'Stop' });
     await stop.focus();
     await page.keyboard.press('Enter');
     await waitForStatus(page, /^Stopped at step/, 30_000);
-    expect(await focused(page)).not.toBe('body');
+    await expect.poll(() => focused(page)).not.toBe('body');
 
     // A dismissed alert takes its button away: focus goes to what is left, not the body.
     const bad = path.join(work, 'not-a-model.lstm');

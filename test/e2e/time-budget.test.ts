@@ -1,7 +1,8 @@
 /**
  * "Train for" in real Chromium against browser mode and the real engine: a custom time
  * that does not read keeps Start disabled with its one line; "5s" on a tiny corpus trains,
- * the progress bar and its text show time, and the run ends with a summary by time.
+ * the progress bar and its text show time, and the run ends with a summary by time. And
+ * the form's time estimate comes from this machine once a corpus is open.
  */
 import { describe, expect, test } from 'vitest';
 import { openApp, screenshot } from './browser';
@@ -48,6 +49,20 @@ describe('Train for a time', () => {
       );
     expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
     await screenshot(page, 'e2e-time-budget');
+    expect(problems).toEqual([]);
+  });
+
+  test('with a corpus open, the time estimate is timed on this machine', async () => {
+    const { page, problems } = await openApp(browser(), appUrl);
+    const form = page.getByRole('region', { name: 'Hyperparameters' });
+    await openCorpus(page, writeTinyCorpus('estimate-corpus.txt'));
+    // The seed preset's shape takes milliseconds a step: the engine times a few real steps.
+    await expect
+      .poll(() => form.getByText('(timed on this machine)', { exact: true }).count(), {
+        timeout: 30_000,
+      })
+      .toBe(1);
+    await expect.poll(() => form.getByText(/^≈ .+ for 7,001 steps$/).count()).toBe(1);
     expect(problems).toEqual([]);
   });
 });
