@@ -69,3 +69,36 @@ export async function engineStepFunction(
     general,
   }).stepsPerSec;
 }
+
+/** A row the bench times: its configuration, the engine path it takes, its best speed so far. */
+export interface TimedRow {
+  config: RunConfig;
+  path: { kernels?: LstmKernelNames; general?: boolean } | null;
+  stepsPerSec: number;
+}
+
+/**
+ * Times every row in interleaved rounds, each keeping its best steps/s: a burst of other
+ * work on the machine hurts no row more than another.
+ */
+export async function fastestOfRounds(
+  corpus: Corpus,
+  rows: TimedRow[],
+  options: { rounds: number; steps: number; warmup: number },
+): Promise<void> {
+  for (let round = 0; round < options.rounds; round++) {
+    for (const row of rows) {
+      row.stepsPerSec = Math.max(
+        row.stepsPerSec,
+        await engineStepFunction(
+          corpus,
+          row.config,
+          options.steps,
+          options.warmup,
+          row.path?.kernels,
+          row.path?.general,
+        ),
+      );
+    }
+  }
+}

@@ -10,7 +10,13 @@ import { defaultRunConfig, findPreset } from '../../protocol/run-config';
 import type { RunConfig } from '../../protocol/types';
 import { fixed, loadAverage, print, table } from '../report';
 import type { BenchContext, BenchSection } from '../section';
-import { beforeFastStep, engineStepFunction, sampleText8, withoutExtras } from '../workloads';
+import {
+  beforeFastStep,
+  engineStepFunction,
+  fastestOfRounds,
+  sampleText8,
+  withoutExtras,
+} from '../workloads';
 
 /**
  * Wall-clock steps/s of TrainingSession.run() as a user runs it: the config's own summaries
@@ -200,19 +206,7 @@ async function presetFeatures(context: BenchContext, corpus: Corpus): Promise<vo
       path: before,
     },
   ].map((row) => ({ ...row, stepsPerSec: 0 }));
-  for (let round = 0; round < rounds; round++)
-    for (const row of rows)
-      row.stepsPerSec = Math.max(
-        row.stepsPerSec,
-        await engineStepFunction(
-          corpus,
-          row.config,
-          steps,
-          5,
-          row.path?.kernels,
-          row.path?.general,
-        ),
-      );
+  await fastestOfRounds(corpus, rows, { rounds, steps, warmup: 5 });
   const plain = rows[0].stepsPerSec;
   const { batchSize, unrollings } = rows[0].config.training;
   print(

@@ -14,7 +14,7 @@ import { defaultRunConfig, estimate, findPreset } from '../../protocol/run-confi
 import type { RunConfig } from '../../protocol/types';
 import { fixed, loadAverage, print, table } from '../report';
 import type { BenchContext, BenchSection } from '../section';
-import { beforeFastStep, engineStepFunction, sampleText8 } from '../workloads';
+import { beforeFastStep, fastestOfRounds, sampleText8 } from '../workloads';
 
 /** Two layers of 256 units, one-hot, no dropout, batch 64, 50 unrollings, Adam. */
 function plainConfig(): RunConfig {
@@ -68,22 +68,7 @@ async function run(context: BenchContext): Promise<void> {
       stepsPerSec: 0,
     },
   ];
-  // Interleaved rounds, each keeping its best: a burst of other work hurts neither more.
-  for (let round = 0; round < rounds; round++) {
-    for (const row of measured) {
-      row.stepsPerSec = Math.max(
-        row.stepsPerSec,
-        await engineStepFunction(
-          corpus,
-          row.config,
-          steps,
-          3,
-          row.path?.kernels,
-          row.path?.general,
-        ),
-      );
-    }
-  }
+  await fastestOfRounds(corpus, measured, { rounds, steps, warmup: 3 });
   const charsPerSec = (config: RunConfig, stepsPerSec: number): string =>
     Math.round(stepsPerSec * config.training.batchSize * config.training.unrollings).toLocaleString(
       'en-US',
