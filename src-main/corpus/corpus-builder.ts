@@ -27,6 +27,12 @@ const EXPANDS = -2;
  */
 export const UNKNOWN_SYMBOL_CANDIDATES = ['\ufffd', '\u2426', '\u241a', '\ue000'];
 
+/**
+ * The most bytes one `emitUtf8` call takes: its per-byte counts are 32-bit integers. Every
+ * source hands over chunks far smaller (64 KiB from a zip, READ_CHUNK from a file).
+ */
+export const MAX_UTF8_CALL_BYTES = 0x7fffffff;
+
 /** Why entries were skipped, counted for the "no usable text" message. */
 export type SkipKind = 'binary' | 'empty' | 'encrypted' | 'metadata' | 'unsupported' | 'other';
 
@@ -43,6 +49,8 @@ export class CorpusBuilder {
   private readonly provisionalIds = new Map<string, number>();
   /** Occurrences of each provisional id so far, kept in the hot loop (no extra pass). */
   private counts = new Float64Array(64);
+  /** Occurrences by ASCII byte within one `emitUtf8` call (see there), then added to `counts`. */
+  private readonly asciiCounts = new Int32Array(0x80);
   /** The provisional id whose runs collapse to one (the space in text8), else -1. */
   private readonly collapseId: number;
   private previousCollapsed = false;
@@ -60,7 +68,7 @@ export class CorpusBuilder {
     this.collapseId = options.normalisation === 'text8' ? this.symbolId(' ') : -1;
     // Run the hot loop's prologue and epilogue once: the first real call gets optimised
     // (on-stack) before its epilogue ever ran, and V8 then deoptimises at every call's end.
-    this.emitUtf8(new Uint8Array(0));
+    this.emitUtf8(Buffer.alloc(0));
   }
 
   /**
@@ -112,11 +120,20 @@ export class CorpusBuilder {
    * layer (100 million iterations for text8). Returns 0 when all of `bytes` was consumed;
    * 1 when it ends inside a sequence that starts at `utf8Stop`; 2 for an invalid sequence
    * at `utf8Stop`; 3 for a NUL byte at `utf8Stop`. `utf8Chars` counts the code points.
+   *
+   * Runs of ASCII whose symbols are already known take a tighter inner loop: one compare
+   * for "not NUL and not ASCII", no per-byte room check (each byte gives at most one id, so
+   * a run is cut to the room left in the chunk), and occurrences counted per byte in small
+   * integers (`asciiCounts`), added to `counts` when the call ends. Measured on the 100 M
+   * character text8 zip, that halves the loop's time; the counts' doubles were most of it.
    */
   emitUtf8(bytes: Uint8Array): number {
+    if (bytes.length > MAX_UTF8_CALL_BYTES)
+      throw new RangeError(`emitUtf8 takes at most ${MAX_UTF8_CALL_BYTES} bytes at a time`);
     const table = this.table;
     const collapse = this.collapseId;
     const sink = this.sink;
+    const asciiCounts = this.asciiCounts;
     const length = bytes.length;
     let counts = this.counts;
     let previous = this.previousCollapsed;
@@ -126,6 +143,34 @@ export class CorpusBuilder {
     let status = 0;
     let i = 0;
     while (i < length) {
+      const runStart = i;
+      const runEnd = Math.min(length, i + (current.length - position));
+      while (i < runEnd) {
+        const byte = bytes[i];
+        // NUL (0) wraps to 0xffffffff: one compare sends NUL and non-ASCII to the slow path.
+        if ((byte - 1) >>> 0 >= 0x7f) break;
+        const id = table[byte];
+        if (id < 0) break;
+        i++;
+        if (id === collapse) {
+          if (previous) continue;
+          previous = true;
+        } else {
+          previous = false;
+        }
+        asciiCounts[byte]++;
+        current[position++] = id;
+      }
+      chars += i - runStart;
+      if (position === current.length) {
+        sink.position = position;
+        sink.grow();
+        current = sink.current;
+        position = sink.position;
+        continue;
+      }
+      if (i >= length) break;
+      // One code point the fast loop does not take: non-ASCII, NUL, or not seen before.
       let codePoint = bytes[i];
       if (codePoint < 0x80) {
         if (codePoint === 0) {
@@ -210,7 +255,19 @@ export class CorpusBuilder {
     this.previousCollapsed = previous;
     this.utf8Chars = chars;
     this.utf8Stop = i;
+    this.flushAsciiCounts();
     return status;
+  }
+
+  /** Adds the fast loop's per-byte counts to `counts` (an ASCII byte's id never changes once known). */
+  private flushAsciiCounts(): void {
+    const asciiCounts = this.asciiCounts;
+    const counts = this.counts;
+    for (let byte = 1; byte < 0x80; byte++) {
+      if (asciiCounts[byte] === 0) continue;
+      counts[this.table[byte]] += asciiCounts[byte];
+      asciiCounts[byte] = 0;
+    }
   }
 
   /** Records an entry in the report. */
