@@ -277,10 +277,10 @@ describe('EngineService training', () => {
     config.training.seed = 5;
     const reply = await service.dispatch('training:start', { config, resume: false, choose: true });
     // 5,580 training characters feed at most 5,580 parameters: none of the grid, so the
-    // smallest, 1×32 (6,961 with 17 symbols). Whether it can see 100 characters per parameter in the second the probe
+    // smallest, 1×32 (6,961 with 17 symbols). Whether it can see 30 characters per parameter in the second the probe
     // leaves depends on this machine's speed; the rest of the line does not.
     expect(reply.choice).toMatch(
-      /^Chose 1×32, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: (the largest of 1 probed candidate that sees 30 characters per parameter in the \d+s left|none of 1 probed candidate sees 30 characters per parameter in the \d+s left, so the one that sees the most) \(about [\d.]+ (k|M)? ?characters for 7 k parameters; 6 larger ones exceed the 6 k parameters 6 k training characters support; probe [\d.]+ s\)$/,
+      /^Chose 1×32, one-hot, batch 64 × 10 unrollings, Adam 1e-2 cosine: (the largest of 1 probed candidate that sees 30 characters per parameter in the \d+s left|none of 1 probed candidate sees 30 characters per parameter in the \d+s left, so the one that sees the most) \(about [\d.]+ (k|M)? ?characters for 7 k parameters; 7 larger ones exceed the 6 k parameters 6 k training characters support; probe [\d.]+ s\)$/,
     );
     const end = await ended();
     expect(end.type).toBe('training:done');

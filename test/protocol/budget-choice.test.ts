@@ -29,7 +29,7 @@ describe('choosing a configuration for a time budget', () => {
     const candidates = budgetCandidates(base(60), corpus, 60);
     // 1×32 has 8,571 parameters; 1×64 already 25,307, more than 20,000 characters feed.
     expect(candidates.configs.map(shape)).toEqual(['32']);
-    expect(candidates.tooLarge).toBe(6);
+    expect(candidates.tooLarge).toBe(7);
     expect(candidates.parameterCap).toBe(20_000 * MAX_PARAMETERS_PER_CHAR);
     const choice = chooseForBudget({
       measured: [{ config: candidates.configs[0], secondsPerStep: 0.002 }],
@@ -39,7 +39,7 @@ describe('choosing a configuration for a time budget', () => {
       probeSeconds: 3.04,
     });
     expect(choice.reason).toBe(
-      'Chose 1×32, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: the largest of 1 probed candidate that sees 30 characters per parameter in the 57s left (about 58.4 M characters for 9 k parameters; 6 larger ones exceed the 20 k parameters 20 k training characters support; probe 3.0 s)',
+      'Chose 1×32, one-hot, batch 64 × 10 unrollings, Adam 1e-2 cosine: the largest of 1 probed candidate that sees 30 characters per parameter in the 57s left (about 18.2 M characters for 9 k parameters; 7 larger ones exceed the 20 k parameters 20 k training characters support; probe 3.0 s)',
     );
     expect(choice.config.training).toMatchObject({
       steps: 28_500,
@@ -69,6 +69,7 @@ describe('choosing a configuration for a time budget', () => {
       '32': 0.001,
       '64': 0.0015,
       '128': 0.003,
+      '192': 0.006,
       '128×128': 0.02,
       '256': 0.016,
       '512': 0.05,
@@ -81,13 +82,13 @@ describe('choosing a configuration for a time budget', () => {
     const pick = (remainingSeconds: number) =>
       chooseForBudget({ measured, candidates, corpus, remainingSeconds, probeSeconds: 3 });
     const choice = pick(57);
-    // 1×128 sees 38.9 M characters, 467 per parameter; 2×128 only 27, 1×256 25.
-    expect(shape(choice.config)).toBe('128');
-    expect(choice.config.training.steps).toBe(19_000);
+    // 1×192 sees 6.1 M characters, 35 per parameter; 2×128 only 8, 1×256 8.
+    expect(shape(choice.config)).toBe('192');
+    expect(choice.config.training.steps).toBe(9_500);
     expect(choice.reason).toBe(
-      `Chose 1×128, one-hot, batch 64 × 32 unrollings, Adam 1e-2 cosine: the largest of ${measured.length} probed candidates that sees 30 characters per parameter in the 57s left (about 38.9 M characters for 83 k parameters; probe 3.0 s)`,
+      `Chose 1×192, one-hot, batch 64 × 10 unrollings, Adam 1e-2 cosine: the largest of ${measured.length} probed candidates that sees 30 characters per parameter in the 57s left (about 6.1 M characters for 174 k parameters; probe 3.0 s)`,
     );
-    // Ten times the time: 1×256 sees 245 characters per parameter and wins (1×512 only 21).
+    // Ten times the time: 1×256 sees 77 characters per parameter and wins (1×512 only 7).
     const longer = pick(570);
     expect(shape(longer.config)).toBe('256');
     // No time at all: none qualifies, and the one that sees the most per parameter is taken.
@@ -104,23 +105,25 @@ describe('choosing a configuration for a time budget', () => {
     const candidates = budgetCandidates(base(5), corpus, 5);
     for (const config of candidates.configs.slice(1))
       expect((5 * 1000) / secondsPer1000Steps(config, 300)).toBeGreaterThanOrEqual(MIN_STEPS);
-    expect(candidates.configs.length).toBeLessThan(7);
+    expect(candidates.configs.length).toBeLessThan(8);
     expect(candidates.configs.every((c) => c.model.input === 'embedding')).toBe(true);
     const long = budgetCandidates(base(3600), corpus, 3600);
     expect(long.configs.map(shape)).toEqual([
       '32',
       '64',
       '128',
+      '192',
       '128×128',
       '256',
       '256×256',
       '512',
     ]);
-    expect(long.configs.every((c) => c.training.unrollings === 64)).toBe(true);
+    expect(long.configs.every((c) => c.training.unrollings === 32)).toBe(true);
+    expect(candidates.configs.every((c) => c.training.unrollings === 10)).toBe(true);
     const sizes = long.configs.map((c) => parameterCount(c.model, 300));
     expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
-    expect(describeCandidate(long.configs[6])).toBe(
-      '1×512, embedding 64, batch 64 × 64 unrollings, Adam 5e-3 cosine',
+    expect(describeCandidate(long.configs[7])).toBe(
+      '1×512, embedding 64, batch 64 × 32 unrollings, Adam 5e-3 cosine',
     );
   });
 });

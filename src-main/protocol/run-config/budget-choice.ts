@@ -3,11 +3,11 @@
  * minutes"). Pure: the engine (engine/budget-probe.ts) measures the candidates' real step
  * times and hands them here; tests hand in their own.
  *
- * 1. `budgetCandidates` lays out a small grid — 1×32, 1×64, 1×128, 1×256, 2×128, 1×512,
- *    2×256 — each with Adam, a cosine decay to a tenth with a short warm-up (laid over the
- *    budget's elapsed time), forget bias 1, no dropout (a budget of minutes never trains
- *    long enough to overfit through it), one-hot or embedding input by the vocabulary
- *    (`defaultInputFor`), batch 64 × 32 unrollings (64 unrollings from
+ * 1. `budgetCandidates` lays out a small grid — 1×32, 1×64, 1×128, 1×192, 2×128, 1×256,
+ *    2×256, 1×512 — each with Adam, a cosine decay to a tenth with a short warm-up (laid
+ *    over the budget's elapsed time), forget bias 1, no dropout (a budget of minutes never
+ *    trains long enough to overfit through it), one-hot or embedding input by the
+ *    vocabulary (`defaultInputFor`), batch 64 × 10 unrollings (32 unrollings from
  *    LONG_BUDGET_SECONDS on), fitted to a small corpus (`fitBatch`). It drops what the
  *    corpus cannot feed — more parameters than MAX_PARAMETERS_PER_CHAR per training
  *    character — keeping at least the smallest, and what `estimate()` says could not
@@ -20,10 +20,14 @@
  *    speed, and the reason is one line.
  *
  * Calibrated by 60 s runs on Jane Austen and the King James Bible in text8 form (held-out
- * bits/char of the best validation): the measured table, the machine and its load are in
- * docs/engine.md, "Calibration of the chooser". In short: 1×128 at 49 characters per
- * parameter (1.786) beat 1×64 at 202–370 (1.94–2.33) and 1×256 at 3.4 (2.145), and 1e-2
- * beat 4e-3 and 6e-3.
+ * bits/char): the measured tables, the machine and its load are in docs/engine.md,
+ * "Calibration of the chooser". In short, on an idle machine: 10 unrollings beat 16 and 32
+ * (1×128 on Jane Austen: 1.560, 1.567, 1.597), because a minute is worth more updates
+ * than longer segments; 1×192 at about 30 characters per parameter was best on both
+ * corpora (1.542 and 1.483), ahead of 1×128 at about 150 and 2×128 at 20–23, and far
+ * ahead of 1×256 at 9 and 1×64 at 1,200–1,500; 1e-2 beat 4e-3 and 6e-3 (measured under
+ * load). Adam and the tutorial's SGD at 10 were level on one layer (within 0.03), Adam
+ * ahead on two (1.510 against 1.589), so Adam it is.
  */
 import type { RunConfig } from '../types';
 import { parameterCount } from './architecture';
@@ -37,7 +41,7 @@ export const MIN_CHARS_PER_PARAMETER = 30;
 export const MAX_PARAMETERS_PER_CHAR = 1;
 /** A candidate `estimate()` says cannot take this many steps in the budget is not probed. */
 export const MIN_STEPS = 300;
-/** From this budget on, candidates unroll 64 characters instead of 32. */
+/** From this budget on, candidates unroll 32 characters instead of 10. */
 export const LONG_BUDGET_SECONDS = 600;
 /** Warm-up, as a fraction of the schedule. */
 export const WARMUP_FRACTION = 0.02;
@@ -46,6 +50,7 @@ const GRID: readonly (readonly number[])[] = [
   [32],
   [64],
   [128],
+  [192],
   [256],
   [128, 128],
   [512],
@@ -86,7 +91,7 @@ export function budgetCandidates(
   budgetSeconds: number,
 ): BudgetCandidates {
   const parameterCap = Math.floor(corpus.trainChars * MAX_PARAMETERS_PER_CHAR);
-  const unrollings = budgetSeconds >= LONG_BUDGET_SECONDS ? 64 : 32;
+  const unrollings = budgetSeconds >= LONG_BUDGET_SECONDS ? 32 : 10;
   const fitted = fitBatch(corpus.trainChars, 64, unrollings);
   const input = defaultInputFor(corpus.vocabularySize);
   const all = GRID.map((layers) => {
