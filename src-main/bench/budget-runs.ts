@@ -9,11 +9,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Corpus } from '../corpus';
+import { formatDuration } from '../protocol/run-config/duration';
 import type { EngineService } from '../engine/service';
 import type { EngineEvent } from '../protocol/messages';
 import type { CorpusOptions, Preset, RunConfig } from '../protocol/types';
-import { charsSeen, describeConfig, heldOutSplit, parseScriptReport } from './budget-plan';
+import {
+  type BudgetCorpusId,
+  charsSeen,
+  describeConfig,
+  heldOutSplit,
+  parseScriptReport,
+} from './budget-plan';
+import { fixed, print, table } from './report';
 import { runPython } from './tf1-reference';
+import { withoutExtras } from './workloads';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,6 +51,83 @@ export interface ContenderRun {
 /** Where a corpus comes from: the bundled sample, or a file. */
 export type CorpusSpec = { kind: 'sample' } | { kind: 'file'; path: string };
 
+/** A corpus the time-budget sections train on. */
+export interface BenchCorpus {
+  id: BudgetCorpusId;
+  label: string;
+  spec: CorpusSpec;
+  /** General English prose: the moonshot is judged on it (the King James text flatters). */
+  prose: boolean;
+}
+
+/** The corpora of the `budget` and `presets` sections, in the order of BUDGET_CORPORA. */
+export const BUDGET_BENCH_CORPORA: readonly BenchCorpus[] = [
+  { id: 'sample', label: 'sample (King James Bible)', spec: { kind: 'sample' }, prose: false },
+  {
+    id: 'jane-austen',
+    label: 'Jane Austen',
+    prose: true,
+    spec: {
+      kind: 'file',
+      path: path.resolve(here, '..', '..', 'assets', 'corpora', 'jane-austen.zip'),
+    },
+  },
+];
+
+/** A preset's configuration with a time budget: samples and checkpoints off, as for every contender. */
+export function budgeted(config: RunConfig, seconds: number): RunConfig {
+  const copy = withoutExtras(config);
+  copy.training.timeBudget = seconds;
+  return copy;
+}
+
+/** One row of a contenders' table: which corpus, which budget, what ran. */
+export interface ContenderRow {
+  corpus: string;
+  budget: number;
+  run: ContenderRun;
+}
+
+export const CONTENDER_COLUMNS = [
+  'corpus',
+  'budget',
+  'contender',
+  'configuration',
+  'best held-out bits/char (step)',
+  'final held-out bits/char',
+  'steps',
+  'chars seen',
+  'trained (s)',
+  'start → done (s)',
+  'load (1 min) before → after',
+];
+
+/** A contenders' section opens with its heading, the load before it and its table. */
+export function printContenders(heading: string, loadBefore: string, rows: ContenderRow[]): void {
+  print(`## ${heading}`);
+  print();
+  print(`Load average before: ${loadBefore}.`);
+  print();
+  print(table(CONTENDER_COLUMNS, rows.map(contenderRow)));
+  print();
+}
+
+export function contenderRow({ corpus, budget, run }: ContenderRow): Array<string | number> {
+  return [
+    corpus,
+    formatDuration(budget),
+    run.contender,
+    run.configuration,
+    run.best ? `${fixed(run.best.bitsPerChar, 3)} (step ${run.best.step})` : 'n/a',
+    run.finalBitsPerChar === null ? 'n/a' : fixed(run.finalBitsPerChar, 3),
+    run.steps.toLocaleString('en-US'),
+    run.charsSeen.toLocaleString('en-US'),
+    fixed(run.trainSeconds, 2),
+    run.wallSeconds === null ? '—' : fixed(run.wallSeconds, 2),
+    `${fixed(run.load.before, 2)} → ${fixed(run.load.after, 2)}`,
+  ];
+}
+
 function loadNow(): number {
   return os.loadavg()[0]!;
 }
@@ -54,8 +140,16 @@ export class BudgetEngine {
     private readonly service: EngineService,
     private readonly dir: string,
     readonly fingerprint: string,
-    readonly seed: Preset,
+    /** The presets as the engine offers them for this corpus (sized to it). */
+    readonly presets: readonly Preset[],
   ) {}
+
+  /** The seed preset: the tutorial's configuration. */
+  get seed(): Preset {
+    const seed = this.presets.find((preset) => preset.id === 'seed');
+    if (!seed) throw new Error('the engine lists no seed preset');
+    return seed;
+  }
 
   static async open(spec: CorpusSpec, options: CorpusOptions): Promise<BudgetEngine> {
     const { EngineService } = await import('../engine/service');
@@ -72,9 +166,7 @@ export class BudgetEngine {
           ? await service.dispatch('corpus:openSample', { options })
           : await service.dispatch('corpus:open', { file: { path: spec.path }, options });
       const { presets } = await service.dispatch('presets:list', {});
-      const seed = presets.find((preset) => preset.id === 'seed');
-      if (!seed) throw new Error('the engine lists no seed preset');
-      engine = new BudgetEngine(service, dir, report.fingerprint, seed);
+      engine = new BudgetEngine(service, dir, report.fingerprint, presets);
       return engine;
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });

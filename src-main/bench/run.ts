@@ -3,10 +3,10 @@
  * be pasted into docs/benchmarks.md, with the machine they came from.
  *
  * Every section is one file in ./sections, listed in print order in ./sections/index.ts
- * (speed, 2x256, generation, activations, corpus, quality, startup, budget); each file says
- * what it measures. Run all of them, or one with `--only <name>`; `--quick` shortens every
- * run; `--budgets 60,600` and `--corpora jane-austen` set the budget section's time budgets
- * and corpora.
+ * (speed, 2x256, generation, activations, corpus, quality, startup, budget, presets); each
+ * file says what it measures. Run all of them, or one with `--only <name>`; `--quick`
+ * shortens every run; `--budgets 60,600` and `--corpora jane-austen` set the time budgets
+ * and corpora of the budget and presets sections.
  *
  * Every number printed is measured in this run; nothing is copied from elsewhere.
  */

@@ -14,9 +14,9 @@ export interface BenchContext {
    * section has measured it in this run; later sections may repeat it beside their rows.
    */
   seedStepsPerSec: number | null;
-  /** `--budgets`: the time budgets (seconds) the budget section measures; null for its defaults. */
+  /** `--budgets`: the time budgets (seconds) the budget and presets sections measure; null for their defaults. */
   budgets: number[] | null;
-  /** `--corpora`: the corpora the budget section trains on; null for all of them. */
+  /** `--corpora`: the corpora the budget and presets sections train on; null for their defaults. */
   corpora: BudgetCorpusId[] | null;
 }
 

@@ -143,6 +143,12 @@ export class CorpusBuilder {
     let status = 0;
     let i = 0;
     while (i < length) {
+      if (position === current.length) {
+        sink.position = position;
+        sink.grow();
+        current = sink.current;
+        position = sink.position;
+      }
       const runStart = i;
       const runEnd = Math.min(length, i + (current.length - position));
       while (i < runEnd) {
@@ -162,14 +168,8 @@ export class CorpusBuilder {
         current[position++] = id;
       }
       chars += i - runStart;
-      if (position === current.length) {
-        sink.position = position;
-        sink.grow();
-        current = sink.current;
-        position = sink.position;
-        continue;
-      }
-      if (i >= length) break;
+      // The end of the bytes, or of the room in the chunk (made at the top of the loop).
+      if (i >= length || position === current.length) continue;
       // One code point the fast loop does not take: non-ASCII, NUL, or not seen before.
       let codePoint = bytes[i];
       if (codePoint < 0x80) {
@@ -244,14 +244,10 @@ export class CorpusBuilder {
       }
       counts[id]++;
       current[position++] = id;
-      if (position === current.length) {
-        sink.position = position;
-        sink.grow();
-        current = sink.current;
-        position = sink.position;
-      }
     }
     sink.position = position;
+    // Every writer of the sink expects room for one more id.
+    if (position === current.length) sink.grow();
     this.previousCollapsed = previous;
     this.utf8Chars = chars;
     this.utf8Stop = i;

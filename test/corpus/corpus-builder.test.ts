@@ -8,18 +8,7 @@ import { CHUNK_LENGTH } from '../../src-main/corpus/id-sink';
 import type { Corpus } from '../../src-main/corpus/types';
 import { normaliseCodePoint } from '../../src-main/corpus/vocabulary';
 import type { CorpusOptions } from '../../src-main/protocol/types';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../model/fixtures';
 
 /** Feeds `bytes` to a builder in pieces of `sizes()` bytes, carrying split sequences over as the entry decoder does. */
 function build(bytes: Uint8Array, options: CorpusOptions, sizes: () => number): Corpus {

@@ -11,13 +11,10 @@
  * targets: beat the plain script by ≥ 0.05 bits/char at 60 s; the moonshot ≤ 2.0.
  */
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { CorpusOptions, RunConfig } from '../../protocol/types';
+import type { CorpusOptions } from '../../protocol/types';
 import { formatDuration } from '../../protocol/run-config/duration';
 import {
   BUDGET_CORPORA,
-  type BudgetCorpusId,
   DEADLINE_CHECK_SECONDS,
   DEFAULT_BUDGETS,
   deadlineWindow,
@@ -27,68 +24,18 @@ import {
   targetVerdict,
 } from '../budget-plan';
 import {
+  BUDGET_BENCH_CORPORA,
   BudgetEngine,
+  budgeted,
+  printContenders,
   ScriptTexts,
   trainScript,
+  type ContenderRow,
   type ContenderRun,
-  type CorpusSpec,
 } from '../budget-runs';
-import { fixed, loadAverage, print, table } from '../report';
+import { fixed, loadAverage, print } from '../report';
 import type { BenchContext, BenchSection } from '../section';
 import { pythonWith } from '../tf1-reference';
-import { withoutExtras } from '../workloads';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-interface BenchCorpus {
-  id: BudgetCorpusId;
-  label: string;
-  spec: CorpusSpec;
-  /** General English prose: the moonshot is judged on it (the King James text flatters). */
-  prose: boolean;
-}
-
-const CORPORA: readonly BenchCorpus[] = [
-  { id: 'sample', label: 'sample (King James Bible)', spec: { kind: 'sample' }, prose: false },
-  {
-    id: 'jane-austen',
-    label: 'Jane Austen',
-    prose: true,
-    spec: {
-      kind: 'file',
-      path: path.resolve(here, '..', '..', '..', 'assets', 'corpora', 'jane-austen.zip'),
-    },
-  },
-];
-
-/** The seed preset's configuration with a time budget: samples off, as for every contender. */
-function budgeted(config: RunConfig, seconds: number): RunConfig {
-  const copy = withoutExtras(config);
-  copy.training.timeBudget = seconds;
-  return copy;
-}
-
-interface Row {
-  corpus: string;
-  budget: number;
-  run: ContenderRun;
-}
-
-function tableRow({ corpus, budget, run }: Row): Array<string | number> {
-  return [
-    corpus,
-    formatDuration(budget),
-    run.contender,
-    run.configuration,
-    run.best ? `${fixed(run.best.bitsPerChar, 3)} (step ${run.best.step})` : 'n/a',
-    run.finalBitsPerChar === null ? 'n/a' : fixed(run.finalBitsPerChar, 3),
-    run.steps.toLocaleString('en-US'),
-    run.charsSeen.toLocaleString('en-US'),
-    fixed(run.trainSeconds, 2),
-    run.wallSeconds === null ? '—' : fixed(run.wallSeconds, 2),
-    `${fixed(run.load.before, 2)} → ${fixed(run.load.after, 2)}`,
-  ];
-}
 
 /** The intra-op threads the engine's TensorFlow runs with (engine/tf.ts sets the default). */
 function engineThreads(): number {
@@ -109,12 +56,12 @@ async function run(context: BenchContext): Promise<void> {
   const loadBefore = loadAverage();
   const python = pythonWith('torch');
   const threads = engineThreads();
-  const rows: Row[] = [];
+  const rows: ContenderRow[] = [];
   const choices: string[] = [];
   const notes: string[] = [];
   const targets: string[] = [];
   let deadline = '';
-  const corpora = CORPORA.filter((corpus) =>
+  const corpora = BUDGET_BENCH_CORPORA.filter((corpus) =>
     (context.corpora ?? BUDGET_CORPORA).includes(corpus.id),
   );
   for (const corpus of corpora) {
@@ -182,31 +129,11 @@ async function run(context: BenchContext): Promise<void> {
     }
   }
 
-  print(
-    `## Budget: held-out bits/char after a time budget, on English in text8 form (the first ${VALIDATION_MAX_CHARS.toLocaleString('en-US')} characters held out)`,
+  printContenders(
+    `Budget: held-out bits/char after a time budget, on English in text8 form (the first ${VALIDATION_MAX_CHARS.toLocaleString('en-US')} characters held out)`,
+    loadBefore,
+    rows,
   );
-  print();
-  print(`Load average before: ${loadBefore}.`);
-  print();
-  print(
-    table(
-      [
-        'corpus',
-        'budget',
-        'contender',
-        'configuration',
-        'best held-out bits/char (step)',
-        'final held-out bits/char',
-        'steps',
-        'chars seen',
-        'trained (s)',
-        'start → done (s)',
-        'load (1 min) before → after',
-      ],
-      rows.map(tableRow),
-    ),
-  );
-  print();
   print('What the engine chose, in its words:');
   print();
   for (const line of choices) print(`- ${line}`);

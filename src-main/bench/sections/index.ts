@@ -7,6 +7,7 @@ import { activations } from './activations';
 import { budget } from './budget';
 import { corpus } from './corpus';
 import { generation } from './generation';
+import { presets } from './presets';
 import { quality } from './quality';
 import { speed } from './speed';
 import { startup } from './startup';
@@ -21,4 +22,5 @@ export const SECTIONS: readonly BenchSection[] = [
   quality,
   startup,
   budget,
+  presets,
 ];
