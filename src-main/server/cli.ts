@@ -142,21 +142,23 @@ async function main(argv: string[]): Promise<number> {
   // Files the server and its engine (which inherits this) create: 0600, folders 0700.
   process.umask(0o077);
   const engine = new EngineHost({ launch: nodeEngineLauncher({ dataDir }) });
-  const [server] = await Promise.all([
-    startServer({
-      engine,
-      rendererDir,
-      dataDir,
-      port: options.port,
-      tunnelPort: options.tunnelPort,
-      limits: { uploadMaxAgeMs: options.uploadMaxAge * 3_600_000 },
-    }),
-    engine.start(),
-  ]);
+  // The engine loads TensorFlow (about a second) while the server starts; the URL is
+  // printed as soon as the server listens, since a page's requests wait for the engine.
+  const engineReady = engine.start();
+  const server = await startServer({
+    engine,
+    rendererDir,
+    dataDir,
+    port: options.port,
+    tunnelPort: options.tunnelPort,
+    limits: { uploadMaxAgeMs: options.uploadMaxAge * 3_600_000 },
+  });
   process.stdout.write(`${server.url}\n`);
   process.stderr.write(
     `LSTM Studio: serving on 127.0.0.1:${server.port}; data in ${dataDir}; uploads are deleted after ${options.uploadMaxAge} h and when the server stops. Ctrl+C stops (training checkpoints first).\n`,
   );
+  // An engine that cannot start ends the command in one line, as before it printed the URL.
+  await engineReady;
 
   await new Promise<void>((resolve) => {
     let stopping = false;
