@@ -9,8 +9,8 @@
  * way to count the compressed bytes consumed (for the ratio) nor to choose their chunk size,
  * and entry data is a plain range of the file once archive.ts has located and checked it.
  */
-import { Readable, pipeline } from 'node:stream';
-import { crc32, createInflateRaw } from 'node:zlib';
+import { Readable, pipeline, type TransformOptions } from 'node:stream';
+import { crc32, createInflateRaw, type ZlibOptions } from 'node:zlib';
 import type { ZipArchive, ZipEntry } from './archive';
 
 /** Bytes read from the file at a time. */
@@ -103,10 +103,12 @@ export class EntryStream implements AsyncIterable<Buffer> {
         });
         let source: AsyncIterable<Buffer> = raw;
         if (entry.method === 8) {
-          inflate = createInflateRaw({
+          // zlib hands its options on to Transform, whose read-ahead this sets.
+          const options: ZlibOptions & TransformOptions = {
             chunkSize: INFLATE_CHUNK,
             readableHighWaterMark: INFLATE_AHEAD,
-          });
+          };
+          inflate = createInflateRaw(options);
           // Errors surface through the iteration below; the callback only has to exist.
           pipeline(raw, inflate, () => {});
           source = inflate;
