@@ -4,6 +4,7 @@
  * plain reference script reported, and the targets the table is judged by (issue 14).
  */
 import type { RunConfig, SplitRanges } from '../protocol/types';
+import { DEADLINE_TOLERANCE } from '../engine/run-budget';
 import { formatDuration, parseDuration } from '../protocol/run-config/duration';
 
 /** What `npm run bench -- --only budget` measures without `--budgets`. */
@@ -12,8 +13,6 @@ export const DEFAULT_BUDGETS: readonly number[] = [60, 600];
 export const QUICK_BUDGETS: readonly number[] = [10];
 /** The short budget whose end is checked against the deadline rule. */
 export const DEADLINE_CHECK_SECONDS = 5;
-/** A budgeted run ends within this fraction of its budget. */
-export const DEADLINE_TOLERANCE = 0.05;
 /** At this budget LSTM Studio must beat the plain script by TARGET_MARGIN bits/char. */
 export const TARGET_BUDGET = 60;
 export const TARGET_MARGIN = 0.05;

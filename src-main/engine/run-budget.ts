@@ -25,6 +25,11 @@ import { budgetedStep } from './schedule';
 export const BUDGET_SPENT_KEY = 'budgetSpentSeconds';
 /** A budgeted run summarises (and validates) at least this often, as a fraction of its budget. */
 export const SUMMARY_FRACTION = 1 / 20;
+/**
+ * A budgeted run ends within this fraction of its budget (the bench checks it), so a budget
+ * with less than this fraction left was ended by its deadline: it counts as spent.
+ */
+export const DEADLINE_TOLERANCE = 0.05;
 /** Weight of the newest step in the moving average of a step's time. */
 const STEP_AVERAGE_WEIGHT = 0.2;
 
@@ -37,7 +42,8 @@ export function budgetSpentBefore(
   // A run that had no budget when it was saved starts this one afresh.
   if (snapshot.config.training.timeBudget === undefined) return 0;
   const spent = snapshot.optimizerState[BUDGET_SPENT_KEY] ?? 0;
-  if (spent >= training.timeBudget) {
+  // The deadline ends a run up to half a step early, so "spent" is "within the tolerance".
+  if (spent >= training.timeBudget * (1 - DEADLINE_TOLERANCE)) {
     throw new TrainingError(
       'training/budget-spent',
       `this run has already trained ${formatDuration(spent)} of its ${formatDuration(training.timeBudget)}: give it a longer time to continue`,

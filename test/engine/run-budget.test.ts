@@ -4,7 +4,13 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../src-main/model';
 import type { RunConfig, TrainingConfig } from '../../src-main/protocol/types';
-import { BUDGET_SPENT_KEY, RunBudget, budgetSpentBefore } from '../../src-main/engine/run-budget';
+import {
+  BUDGET_SPENT_KEY,
+  DEADLINE_TOLERANCE,
+  RunBudget,
+  budgetSpentBefore,
+} from '../../src-main/engine/run-budget';
+import type { TrainingSnapshot } from '../../src-main/model/snapshot';
 import { RunPace } from '../../src-main/engine/run-pace';
 import {
   BUDGET_FRACTION_GRAIN,
@@ -109,6 +115,21 @@ describe('the deadline', () => {
     expect(budget.expectedSteps(300, 10, 10_000)).toBe(1000);
     budget.carry(80_000);
     expect(budget.remaining(0)).toBe(0);
+  });
+
+  it('counts a budget as spent once less than the deadline tolerance of it is left', () => {
+    // The deadline ends a run up to half a step early: 0.97 s of a 1 s budget is spent.
+    const saved = (spent: number) =>
+      ({
+        config: { training: { timeBudget: 1 } },
+        optimizerState: { [BUDGET_SPENT_KEY]: spent },
+      }) as unknown as TrainingSnapshot;
+    const again = { timeBudget: 1 } as TrainingConfig;
+    expect(DEADLINE_TOLERANCE).toBe(0.05);
+    expect(budgetSpentBefore(saved(0.94), again)).toBe(0.94);
+    expect(() => budgetSpentBefore(saved(0.95), again)).toThrow(/already trained 1s of its 1s/);
+    expect(() => budgetSpentBefore(saved(0.97), again)).toThrow(/give it a longer time/);
+    expect(budgetSpentBefore(saved(0.97), { timeBudget: 2 } as TrainingConfig)).toBe(0.97);
   });
 
   it('asks for a summary every twentieth of the budget', () => {
