@@ -90,8 +90,9 @@ export class RunLibraryState {
   /** Where the last checkpoint copy was saved, and (browser mode) where to download it. */
   savedPath = $state<string | null>(null);
   downloadUrl = $state<string | null>(null);
-  private refreshing: Promise<void> | null = null;
-  private again = false;
+  /** The listing on its way, and the one more that calls made meanwhile wait for. */
+  private listing: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
 
   constructor(
     private readonly context: StudioContext,
@@ -99,28 +100,35 @@ export class RunLibraryState {
     private readonly onListed: (runs: RunInfo[]) => void = () => {},
   ) {}
 
-  /** Lists the runs again; calls made while one is on its way coalesce into one more. */
+  /**
+   * Lists the runs again. A call made while a listing is on its way waits for one more
+   * listing, which every such call shares: never for more than two, however often
+   * checkpoints ask meanwhile (a window that waited for the calls to stop could wait for
+   * the whole run).
+   */
   refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
+    if (!this.listing) {
+      this.listing = this.listOnce().finally(() => (this.listing = null));
+      return this.listing;
     }
-    this.refreshing = (async () => {
-      do {
-        this.again = false;
-        try {
-          const { runs, totalBytes, retention } = await this.context.api.runsList({});
-          this.runs = runs;
-          this.totalBytes = totalBytes;
-          this.retention = retention;
-          this.loaded = true;
-          this.onListed(runs);
-        } catch (error) {
-          this.context.report(error, 'Listing runs');
-        }
-      } while (this.again);
-    })().finally(() => (this.refreshing = null));
-    return this.refreshing;
+    this.queued ??= this.listing.then(() => {
+      this.queued = null;
+      return this.refresh();
+    });
+    return this.queued;
+  }
+
+  private async listOnce(): Promise<void> {
+    try {
+      const { runs, totalBytes, retention } = await this.context.api.runsList({});
+      this.runs = runs;
+      this.totalBytes = totalBytes;
+      this.retention = retention;
+      this.loaded = true;
+      this.onListed(runs);
+    } catch (error) {
+      this.context.report(error, 'Listing runs');
+    }
   }
 
   run(runId: string): RunInfo | undefined {

@@ -136,11 +136,13 @@ export class Studio {
 
   /**
    * First requests once the window is up: presets, recent models, runs, crash recovery,
-   * engine info, then what the engine already holds (a reload keeps the corpus and the run).
+   * engine info, and what the engine already holds (a reload keeps the corpus and the run).
+   * That comes after the presets only (a preset applied later would overwrite the run's
+   * settings), never after the listings, which a busy engine answers last.
    */
   async init(): Promise<void> {
     await Promise.all([
-      this.form.loadPresets(),
+      this.form.loadPresets().then(() => this.attach()),
       this.models.loadRecent(),
       this.library.refresh(),
       this.resume.refresh(),
@@ -150,7 +152,6 @@ export class Studio {
         .then((info) => (this.info = info))
         .catch(() => {}),
     ]);
-    await this.attach();
   }
 
   /**

@@ -123,6 +123,29 @@ describe('the run library', () => {
     expect(bridge.callsTo('runs:list').length - before).toBe(2);
   });
 
+  test('a refresh waits for at most two listings, however often checkpoints ask meanwhile', async () => {
+    const { studio, bridge } = await reopenedWindow(1);
+    const listing = bridge.handlers['runs:list']!;
+    const waiting: Array<() => void> = [];
+    bridge.handlers['runs:list'] = (request: never) =>
+      new Promise((resolve) => waiting.push(() => resolve(listing(request))));
+    const before = bridge.callsTo('runs:list').length;
+    let done = false;
+    void studio.library.refresh(); // the listing on its way
+    void studio.library.refresh().then(() => (done = true));
+    // Every listing is overtaken by another checkpoint's refresh before it answers.
+    for (let listings = 1; listings <= 2; listings++) {
+      await settle();
+      expect(done).toBe(false);
+      expect(waiting).toHaveLength(listings);
+      void studio.library.refresh();
+      waiting[listings - 1]!();
+    }
+    await settle();
+    expect(done).toBe(true);
+    expect(bridge.callsTo('runs:list').length - before).toBe(3);
+  });
+
   test('a checkpoint is saved under a name of its own, with a download in browser mode', async () => {
     const { studio, bridge } = await reopenedWindow(1);
     const [run] = studio.library.runs;

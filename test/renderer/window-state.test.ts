@@ -212,6 +212,32 @@ describe('a window that reloads during a run', () => {
     expect(studio.training.status).toBe('Stopped at step 450');
     expect(studio.startBlocker).toBeNull();
   });
+
+  test('the corpus and the run come back while the run library is still being listed', async () => {
+    const bridge = new FakeBridge();
+    const report = { ...sampleReport(), name: 'run-corpus.txt' };
+    // A busy engine answers the listing last (on CI, after the test's patience ran out).
+    let list: () => void = () => {};
+    const listing = bridge.handlers['runs:list']!;
+    bridge.handlers['runs:list'] = (request: never) =>
+      new Promise((resolve) => {
+        list = () => resolve(listing(request));
+      });
+    bridge.handlers['engine:session'] = () => ({
+      corpus: { report, options: { normalisation: 'keep', validation: { fraction: 0.05 } } },
+      run: runView(),
+    });
+    const studio = new Studio(bridge);
+    const init = studio.init();
+    await settle();
+    expect(studio.library.loaded).toBe(false);
+    expect(studio.corpus.report?.name).toBe('run-corpus.txt');
+    expect(studio.training.runId).toBe('run-7');
+    expect(studio.form.fields.steps).toBe(100_000);
+    list();
+    await init;
+    expect(studio.library.loaded).toBe(true);
+  });
 });
 
 /**
