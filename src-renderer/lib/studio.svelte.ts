@@ -44,6 +44,8 @@ export class Studio {
   alerts = $state.raw<Alert[]>([]);
   /** The bridge's connection (browser mode); the desktop preload is always connected. */
   connected = $state(true);
+  /** The engine has answered its first request (the presets); until then it is starting. */
+  engineAnswered = $state(false);
   engineStatus = $state<'ready' | 'crashed' | 'restarting'>('ready');
   engineMessage = $state<string | null>(null);
   /** A checkpoint of a run that did not finish, offered after a crash or at start-up. */
@@ -142,7 +144,10 @@ export class Studio {
    */
   async init(): Promise<void> {
     await Promise.all([
-      this.form.loadPresets().then(() => this.attach()),
+      this.form.loadPresets().then(() => {
+        this.engineAnswered = true;
+        return this.attach();
+      }),
       this.models.loadRecent(),
       this.library.refresh(),
       this.resume.refresh(),

@@ -15,6 +15,23 @@ describe('Studio', () => {
     expect(studio.generateBlocker).toBe('Train or open a model first');
   });
 
+  test('says the engine is starting until it answers the first request', async () => {
+    const bridge = new FakeBridge();
+    let answer: () => void = () => {};
+    const listing = bridge.handlers['presets:list']!;
+    bridge.handlers['presets:list'] = (request: never) =>
+      new Promise((resolve) => (answer = () => resolve(listing(request))));
+    const studio = new Studio(bridge);
+    const init = studio.init();
+    await settle();
+    expect(studio.engineAnswered).toBe(false);
+    expect(studio.form.presets).toEqual([]);
+    answer();
+    await init;
+    expect(studio.engineAnswered).toBe(true);
+    expect(studio.form.presets[0]!.id).toBe('seed');
+  });
+
   test('opening a corpus uploads it, reads it with the chosen options and reports it', async () => {
     const { studio, bridge } = await studioWithCorpus();
     expect(bridge.uploads).toEqual(['/uploads/hello.txt']);
