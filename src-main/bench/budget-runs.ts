@@ -74,6 +74,47 @@ export const BUDGET_BENCH_CORPORA: readonly BenchCorpus[] = [
   },
 ];
 
+/**
+ * How every time-budget section reads its corpora: in text8 form, the held-out text the
+ * validation split, exactly as long as the engine scores.
+ */
+export async function budgetCorpusOptions(): Promise<CorpusOptions> {
+  const [{ DEFAULT_CORPUS_OPTIONS }, { VALIDATION_MAX_CHARS }] = await Promise.all([
+    import('../corpus'),
+    import('../engine'),
+  ]);
+  return {
+    ...DEFAULT_CORPUS_OPTIONS,
+    normalisation: 'text8',
+    validation: { chars: VALIDATION_MAX_CHARS },
+  };
+}
+
+/** The tail of a time-budget section's heading: what it trains on and what it holds out. */
+export function heldOutText(options: CorpusOptions): string {
+  const chars = 'chars' in options.validation ? options.validation.chars : 0;
+  return `on English in text8 form (the first ${chars.toLocaleString('en-US')} characters held out)`;
+}
+
+/**
+ * The bench corpora of `ids`, in BUDGET_BENCH_CORPORA's order, each opened in an engine of
+ * its own for `body` and disposed after it.
+ */
+export async function withBudgetEngines(
+  ids: readonly BudgetCorpusId[],
+  options: CorpusOptions,
+  body: (corpus: BenchCorpus, engine: BudgetEngine) => Promise<void>,
+): Promise<void> {
+  for (const corpus of BUDGET_BENCH_CORPORA.filter((candidate) => ids.includes(candidate.id))) {
+    const engine = await BudgetEngine.open(corpus.spec, options);
+    try {
+      await body(corpus, engine);
+    } finally {
+      engine.dispose();
+    }
+  }
+}
+
 /** A preset's configuration with a time budget: samples and checkpoints off, as for every contender. */
 export function budgeted(config: RunConfig, seconds: number): RunConfig {
   const copy = withoutExtras(config);

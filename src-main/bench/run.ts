@@ -3,15 +3,18 @@
  * be pasted into docs/benchmarks.md, with the machine they came from.
  *
  * Every section is one file in ./sections, listed in print order in ./sections/index.ts
- * (speed, 2x256, generation, activations, corpus, quality, startup, budget, presets); each
- * file says what it measures. Run all of them, or one with `--only <name>`; `--quick`
- * shortens every run; `--budgets 60,600` and `--corpora jane-austen` set the time budgets
- * and corpora of the budget and presets sections.
+ * (speed, 2x256, generation, activations, corpus, quality, startup, budget, presets, and
+ * tuning, which runs only when asked for); each file says what it measures. Run all of
+ * them, or one with `--only <name>`; `--quick` shortens every run; `--budgets 60,600` and
+ * `--corpora jane-austen` set the time budgets and corpora of the budget, presets and
+ * tuning sections, `--presets small` the presets they train.
  *
  * Every number printed is measured in this run; nothing is copied from elsewhere.
  */
 import { parseBudgets, parseCorpora, type BudgetCorpusId } from './budget-plan';
 import { machineTable } from './machine';
+import { parsePresetIds } from './preset-tuning';
+import type { PresetId } from '../protocol/run-config';
 import { print } from './report';
 import type { BenchContext, BenchSection } from './section';
 import { SECTIONS } from './sections';
@@ -21,11 +24,12 @@ interface Args {
   only: BenchSection | null;
   budgets: number[] | null;
   corpora: BudgetCorpusId[] | null;
+  presets: PresetId[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
   const names = SECTIONS.map((section) => section.name);
-  const args: Args = { quick: false, only: null, budgets: null, corpora: null };
+  const args: Args = { quick: false, only: null, budgets: null, corpora: null, presets: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') args.quick = true;
@@ -38,9 +42,10 @@ function parseArgs(argv: string[]): Args {
       args.only = section;
     } else if (arg === '--budgets') args.budgets = parseBudgets(argv[++i] ?? '');
     else if (arg === '--corpora') args.corpora = parseCorpora(argv[++i] ?? '');
+    else if (arg === '--presets') args.presets = parsePresetIds(argv[++i] ?? '');
     else
       throw new Error(
-        `unknown argument ${arg}; use --quick, --only <${names.join('|')}> --budgets <seconds,…> and/or --corpora <names>`,
+        `unknown argument ${arg}; use --quick, --only <${names.join('|')}> --budgets <seconds,…>, --corpora <names> and/or --presets <names>`,
       );
   }
   return args;
@@ -64,8 +69,10 @@ async function main(args: Args): Promise<void> {
     seedStepsPerSec: null,
     budgets: args.budgets,
     corpora: args.corpora,
+    presets: args.presets,
   };
-  for (const section of args.only ? [args.only] : SECTIONS) await section.run(context);
+  const sections = args.only ? [args.only] : SECTIONS.filter((section) => !section.onlyWhenAsked);
+  for (const section of sections) await section.run(context);
 }
 
 let args: Args;

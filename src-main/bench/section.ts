@@ -3,6 +3,7 @@
  * ./sections and is listed once, in print order, in ./sections/index.ts; `--only <name>`
  * picks one by its name.
  */
+import type { PresetId } from '../protocol/run-config';
 import type { BudgetCorpusId } from './budget-plan';
 
 /** What the runner hands every section. */
@@ -18,11 +19,15 @@ export interface BenchContext {
   budgets: number[] | null;
   /** `--corpora`: the corpora the budget and presets sections train on; null for their defaults. */
   corpora: BudgetCorpusId[] | null;
+  /** `--presets`: the presets the presets and tuning sections train; null for all of them. */
+  presets: PresetId[] | null;
 }
 
 export interface BenchSection {
   /** The name `--only` takes. */
   name: string;
+  /** Left out of a full run (it takes hours); `--only <name>` runs it. */
+  onlyWhenAsked?: boolean;
   /** Measures and prints the section's markdown (a `##` heading, tables, notes). */
   run(context: BenchContext): Promise<void>;
 }

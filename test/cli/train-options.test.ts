@@ -45,7 +45,7 @@ describe('train options', () => {
   });
 
   it('scales a cosine schedule floor with --lr', () => {
-    const small = presets()[1].config; // Adam at 0.002, floor 0.0002
+    const small = presets()[1].config; // Adam at 0.01, floor 0.001
     const config = applyOverrides(small, { lr: 0.02 });
     expect(config.training.schedule).toEqual({ kind: 'cosine', minLearningRate: 0.002 });
   });

@@ -3,6 +3,8 @@ import {
   FIELD_BOUNDS,
   MAX_LAYERS,
   OPTIMIZER_SLOTS,
+  SIZED_PRESET_IDS,
+  adamLearningRate,
   defaultInputFor,
   defaultRunConfig,
   describeBounds,
@@ -76,9 +78,23 @@ describe('presets', () => {
     for (const preset of list.slice(1)) expect(preset.config.training.optimizer).toBe('adam');
   });
 
+  it('trains the sized presets at the measured Adam rate for their width, with the measured unrollings', () => {
+    const sized = presets().slice(1);
+    expect(sized.map((preset) => preset.id)).toEqual([...SIZED_PRESET_IDS]);
+    expect(sized.map(({ config }) => config.training.learningRate)).toEqual([1e-2, 1e-2, 5e-3]);
+    expect(sized.map(({ config }) => config.training.schedule)).toEqual([
+      { kind: 'cosine', minLearningRate: 1e-3 },
+      { kind: 'cosine', minLearningRate: 1e-3 },
+      { kind: 'cosine', minLearningRate: 5e-4 },
+    ]);
+    expect(sized.map(({ config }) => config.training.unrollings)).toEqual([32, 32, 50]);
+    expect(sized.map(({ config }) => config.model.dropout)).toEqual([0.1, 0.2, 0.2]);
+    expect([adamLearningRate(256), adamLearningRate(257)]).toEqual([1e-2, 5e-3]);
+  });
+
   it('sizes steps from the corpus: epochs × chars / (batch × unrollings), rounded, clamped', () => {
-    // small: 10 epochs, batch 64, unrollings 50 → 3 200 000 × 10 / 3200 = 10 000.
-    const small = presets({ chars: 3_200_000, vocabularySize: 60 })[1];
+    // small: 10 epochs, batch 64, unrollings 32 → 2 048 000 × 10 / 2048 = 10 000.
+    const small = presets({ chars: 2_048_000, vocabularySize: 60 })[1];
     expect(small.config.training.steps).toBe(10_000);
     expect(stepsForEpochs(3_210_000, 64, 50, 10, 2000, 100_000)).toBe(10_000);
     expect(stepsForEpochs(1000, 64, 50, 10, 2000, 100_000)).toBe(2000);
@@ -106,7 +122,8 @@ describe('presets', () => {
     for (const preset of small.slice(1)) {
       expect(validateRunConfig(preset.config, { chars: 5000 }), preset.id).toEqual([]);
     }
-    expect(small[3].description).toMatch(/batch 16 × 100 unrollings to fit this small corpus\.$/);
+    // large, batch 64 × 50 unrollings: 64·51 > 2500 → 32·51 = 1632 fits.
+    expect(small[3].description).toMatch(/batch 32 × 50 unrollings to fit this small corpus\.$/);
   });
 
   it('produces only valid configurations', () => {

@@ -11,7 +11,6 @@
  * targets: beat the plain script by ≥ 0.05 bits/char at 60 s; the moonshot ≤ 2.0.
  */
 import os from 'node:os';
-import type { CorpusOptions } from '../../protocol/types';
 import { formatDuration } from '../../protocol/run-config/duration';
 import {
   BUDGET_CORPORA,
@@ -24,12 +23,13 @@ import {
   targetVerdict,
 } from '../budget-plan';
 import {
-  BUDGET_BENCH_CORPORA,
-  BudgetEngine,
+  budgetCorpusOptions,
   budgeted,
+  heldOutText,
   printContenders,
   ScriptTexts,
   trainScript,
+  withBudgetEngines,
   type ContenderRow,
   type ContenderRun,
 } from '../budget-runs';
@@ -45,14 +45,11 @@ function engineThreads(): number {
 
 async function run(context: BenchContext): Promise<void> {
   const budgets = context.budgets ?? (context.quick ? QUICK_BUDGETS : DEFAULT_BUDGETS);
-  const [{ loadCorpus, sampleCorpusPath, DEFAULT_CORPUS_OPTIONS }, { VALIDATION_MAX_CHARS }] =
-    await Promise.all([import('../../corpus'), import('../../engine')]);
-  // The held-out text is the validation split, exactly as long as the engine scores.
-  const options: CorpusOptions = {
-    ...DEFAULT_CORPUS_OPTIONS,
-    normalisation: 'text8',
-    validation: { chars: VALIDATION_MAX_CHARS },
-  };
+  const [{ loadCorpus, sampleCorpusPath }, { VALIDATION_MAX_CHARS }] = await Promise.all([
+    import('../../corpus'),
+    import('../../engine'),
+  ]);
+  const options = await budgetCorpusOptions();
   const loadBefore = loadAverage();
   const python = pythonWith('torch');
   const threads = engineThreads();
@@ -61,11 +58,7 @@ async function run(context: BenchContext): Promise<void> {
   const notes: string[] = [];
   const targets: string[] = [];
   let deadline = '';
-  const corpora = BUDGET_BENCH_CORPORA.filter((corpus) =>
-    (context.corpora ?? BUDGET_CORPORA).includes(corpus.id),
-  );
-  for (const corpus of corpora) {
-    const engine = await BudgetEngine.open(corpus.spec, options);
+  await withBudgetEngines(context.corpora ?? BUDGET_CORPORA, options, async (corpus, engine) => {
     let texts: ScriptTexts | null = null;
     try {
       if (python) {
@@ -125,12 +118,11 @@ async function run(context: BenchContext): Promise<void> {
       }
     } finally {
       texts?.dispose();
-      engine.dispose();
     }
-  }
+  });
 
   printContenders(
-    `Budget: held-out bits/char after a time budget, on English in text8 form (the first ${VALIDATION_MAX_CHARS.toLocaleString('en-US')} characters held out)`,
+    `Budget: held-out bits/char after a time budget, ${heldOutText(options)}`,
     loadBefore,
     rows,
   );

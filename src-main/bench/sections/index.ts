@@ -1,6 +1,7 @@
 /**
  * Every section of `npm run bench`, in the order a full run prints them. To add one, write
- * `sections/<name>.ts` exporting a `BenchSection` and list it here.
+ * `sections/<name>.ts` exporting a `BenchSection` and list it here (one marked
+ * `onlyWhenAsked` runs only with `--only`).
  */
 import type { BenchSection } from '../section';
 import { activations } from './activations';
@@ -11,6 +12,7 @@ import { presets } from './presets';
 import { quality } from './quality';
 import { speed } from './speed';
 import { startup } from './startup';
+import { tuning } from './tuning';
 import { twoBy256 } from './two-by-256';
 
 export const SECTIONS: readonly BenchSection[] = [
@@ -23,4 +25,5 @@ export const SECTIONS: readonly BenchSection[] = [
   startup,
   budget,
   presets,
+  tuning,
 ];

@@ -3,15 +3,16 @@
  * for the corpus (sized to it), the time budget set, the schedule stretched to the
  * deadline — and its held-out bits/char when the time is up. The sample corpus in text8
  * form by default (`--corpora` picks others), 1 and 10 minutes by default (`--budgets
- * 1m,10m,1h` adds the hour). Every row is one preset trained alone; the held-out text is
+ * 1m,10m,1h` adds the hour), every preset (`--presets small,medium` picks). Every row is one preset trained alone; the held-out text is
  * the budget section's.
  */
-import type { CorpusOptions } from '../../protocol/types';
+import type { PresetId } from '../../protocol/run-config';
 import {
-  BUDGET_BENCH_CORPORA,
-  BudgetEngine,
+  budgetCorpusOptions,
   budgeted,
+  heldOutText,
   printContenders,
+  withBudgetEngines,
   type ContenderRow,
 } from '../budget-runs';
 import { type BudgetCorpusId, QUICK_BUDGETS } from '../budget-plan';
@@ -24,35 +25,22 @@ const PRESET_CORPORA: readonly BudgetCorpusId[] = ['sample'];
 
 async function run(context: BenchContext): Promise<void> {
   const budgets = context.budgets ?? (context.quick ? QUICK_BUDGETS : PRESET_BUDGETS);
-  const [{ DEFAULT_CORPUS_OPTIONS }, { VALIDATION_MAX_CHARS }] = await Promise.all([
-    import('../../corpus'),
-    import('../../engine'),
-  ]);
-  const options: CorpusOptions = {
-    ...DEFAULT_CORPUS_OPTIONS,
-    normalisation: 'text8',
-    validation: { chars: VALIDATION_MAX_CHARS },
-  };
+  const options = await budgetCorpusOptions();
   const loadBefore = loadAverage();
   const rows: ContenderRow[] = [];
-  const corpora = BUDGET_BENCH_CORPORA.filter((corpus) =>
-    (context.corpora ?? PRESET_CORPORA).includes(corpus.id),
-  );
-  for (const corpus of corpora) {
-    const engine = await BudgetEngine.open(corpus.spec, options);
-    try {
-      for (const budget of budgets) {
-        for (const preset of engine.presets) {
-          const result = await engine.train(preset.name, budgeted(preset.config, budget), false);
-          rows.push({ corpus: corpus.label, budget, run: result });
-        }
+  await withBudgetEngines(context.corpora ?? PRESET_CORPORA, options, async (corpus, engine) => {
+    const chosen = engine.presets.filter(
+      (preset) => !context.presets || context.presets.includes(preset.id as PresetId),
+    );
+    for (const budget of budgets) {
+      for (const preset of chosen) {
+        const result = await engine.train(preset.name, budgeted(preset.config, budget), false);
+        rows.push({ corpus: corpus.label, budget, run: result });
       }
-    } finally {
-      engine.dispose();
     }
-  }
+  });
   printContenders(
-    `Presets: held-out bits/char after a time budget, on English in text8 form (the first ${VALIDATION_MAX_CHARS.toLocaleString('en-US')} characters held out)`,
+    `Presets: held-out bits/char after a time budget, ${heldOutText(options)}`,
     loadBefore,
     rows,
   );

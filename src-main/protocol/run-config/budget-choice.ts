@@ -33,7 +33,7 @@ import type { RunConfig } from '../types';
 import { parameterCount } from './architecture';
 import { formatDuration } from './duration';
 import { secondsPer1000Steps } from './estimate';
-import { defaultInputFor, fitBatch } from './presets';
+import { adamLearningRate, defaultInputFor, fitBatch } from './presets';
 
 /** Training characters a candidate must be able to see per parameter to be chosen over a smaller one. */
 export const MIN_CHARS_PER_PARAMETER = 30;
@@ -56,15 +56,6 @@ const GRID: readonly (readonly number[])[] = [
   [512],
   [256, 256],
 ];
-
-/**
- * Adam's peak learning rate for a model whose widest layer has `units` units: 1e-2 up to
- * 256 units (measured: 1×128 on Jane Austen in 60 s reached 1.786 bits/char at 1e-2, 1.932
- * at 6e-3, 2.367 at 4e-3), 5e-3 for 512 (not measured in a minute: it needs longer budgets).
- */
-function learningRateFor(units: number): number {
-  return units <= 256 ? 1e-2 : 5e-3;
-}
 
 export interface BudgetCorpus {
   /** Characters in the training split. */
@@ -96,7 +87,7 @@ export function budgetCandidates(
   const input = defaultInputFor(corpus.vocabularySize);
   const all = GRID.map((layers) => {
     const widest = Math.max(...layers);
-    const learningRate = learningRateFor(widest);
+    const learningRate = adamLearningRate(widest);
     const config: RunConfig = {
       model: {
         layers: [...layers],

@@ -23,12 +23,16 @@ export { formatDuration, parseDuration } from './duration';
 export {
   EMBEDDING_VOCABULARY_THRESHOLD,
   PRESET_IDS,
+  SIZED_PRESET_IDS,
+  adamLearningRate,
   defaultInputFor,
   defaultRunConfig,
   findPreset,
   fitBatch,
   presets,
   stepsForEpochs,
+  type PresetId,
+  type SizedPresetId,
 } from './presets';
 export {
   COST_MODEL,
