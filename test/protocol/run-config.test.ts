@@ -88,7 +88,7 @@ describe('presets', () => {
       { kind: 'cosine', minLearningRate: 5e-4 },
     ]);
     expect(sized.map(({ config }) => config.training.unrollings)).toEqual([32, 32, 50]);
-    expect(sized.map(({ config }) => config.model.dropout)).toEqual([0.1, 0.2, 0.2]);
+    expect(sized.map(({ config }) => config.model.dropout)).toEqual([0.1, 0.2, 0.3]);
     expect([adamLearningRate(256), adamLearningRate(257)]).toEqual([1e-2, 5e-3]);
   });
 
