@@ -92,8 +92,11 @@ export async function budgetCorpusOptions(): Promise<CorpusOptions> {
 
 /** The tail of a time-budget section's heading: what it trains on and what it holds out. */
 export function heldOutText(options: CorpusOptions): string {
-  const chars = 'chars' in options.validation ? options.validation.chars : 0;
-  return `on English in text8 form (the first ${chars.toLocaleString('en-US')} characters held out)`;
+  const held =
+    'chars' in options.validation
+      ? `${options.validation.chars.toLocaleString('en-US')} characters`
+      : `${options.validation.fraction * 100} % of the text`;
+  return `on English in text8 form (the first ${held} held out)`;
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
- * presets: each preset as a user trains it with "Train for" — the preset the engine offers
- * for the corpus (sized to it), the time budget set, the schedule stretched to the
- * deadline — and its held-out bits/char when the time is up. The sample corpus in text8
- * form by default (`--corpora` picks others), 1 and 10 minutes by default (`--budgets
- * 1m,10m,1h` adds the hour), every preset (`--presets small,medium` picks). Every row is one preset trained alone; the held-out text is
- * the budget section's.
+ * presets: each preset as a user trains it with "Train for" — the preset the engine
+ * offers for the corpus (sized to it), the time budget set, the schedule stretched to
+ * the deadline — and its held-out bits/char when the time is up. The sample corpus in
+ * text8 form by default (`--corpora` picks others), 1 and 10 minutes by default
+ * (`--budgets 1m,10m,1h` adds the hour), every preset (`--presets small,medium` picks).
+ * Every row is one preset trained alone; the held-out text is the budget section's.
  */
 import type { PresetId } from '../../protocol/run-config';
 import {

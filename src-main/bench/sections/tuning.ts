@@ -1,13 +1,12 @@
 /**
- * tuning (only with `--only tuning`): how each sized preset's settings were chosen. Every
- * preset as the engine offers it for the corpus, then one change at a time
+ * tuning (only with `--only tuning`): how each sized preset's settings were chosen.
+ * Every preset as the engine offers it for the corpus, then one change at a time
  * (preset-tuning.ts), each trained alone for the same time budget as "Train for" trains
- * it, and its held-out bits/char when the time is up. A change that beats "as shipped" by
- * more than the noise between runs is a retune to make. The sample corpus in text8 form by
- * default (`--corpora` picks others); each preset at its TUNING_BUDGETS unless `--budgets`
- * says; all three presets unless `--presets` says (seed, the tutorial's, is never
- * tuned). All three at their budgets take about
- * three and a half hours.
+ * it, and its held-out bits/char when the time is up. A change that beats "as shipped"
+ * by more than the noise between runs is a retune to make. The sample corpus in text8
+ * form by default (`--corpora` picks others); each preset at its TUNING_BUDGETS unless
+ * `--budgets` says; all three presets unless `--presets` says (seed, the tutorial's, is
+ * never tuned). All three at their budgets take about three and a half hours.
  */
 import { SIZED_PRESET_IDS } from '../../protocol/run-config';
 import {

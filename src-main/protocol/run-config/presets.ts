@@ -100,21 +100,23 @@ interface SizedPresetSpec {
 
 /**
  * Retuned by measurement (issue 14): each setting is the one with the lowest held-out
- * bits/char after a time budget (small 1 minute, medium 3, large 10), one change at a time
- * from the preset (`npm run bench -- --only tuning`; the figures are in docs/benchmarks.md,
- * "Tuning the presets"). Adam's learning rate (adamLearningRate) mattered most: the old
- * 2e-3 was 0.42–0.44 bits/char behind 1e-2 for small and medium. Then the unrollings: at
- * 50–100 a step saw more text but took so long that fewer updates lost to 32 (small,
- * medium; 16 was ahead again at one minute, but 32 keeps more context for the ten minutes
- * and more small is mostly trained for) and 50 (large). Small's dropout 0.1 beat 0 and 0.2
- * (1.530 against 1.564 and 1.596 in a minute). Large is the least steady: at 5e-3 four
- * ten-minute runs ended at 1.796 and 1.680 with dropout 0.3, 1.609 and 2.379 with 0.2, so
- * it keeps 0.3; at 2.5e-3 it was steady but slow (2.060). Glorot initialisation beat the uniform ±0.1 and the tutorial's by 0.10–0.23
- * bits/char, the warm-up (a twentieth of the schedule, at most 500 steps) beat none and
- * beat 2 %, and at 1e-2 a cosine decay was ahead of a constant rate or level with it. A forget bias of 0 or 1, medium's
- * dropout 0.1 or 0.2, and an embedding of ½, 1 or 2 times the size were within the noise
- * between runs (0.02–0.03), so those stay as they were (the embedding sizes serve
- * vocabularies above EMBEDDING_VOCABULARY_THRESHOLD).
+ * bits/char after a time budget (small 1 minute, medium 3, large 10), one change at a
+ * time from the preset (`npm run bench -- --only tuning`; the figures are in
+ * docs/benchmarks.md, "Tuning the presets"). Adam's learning rate (adamLearningRate)
+ * mattered most: the old 2e-3 was 0.42–0.44 bits/char behind 1e-2 for small and medium.
+ * Then the unrollings: at 50–100 a step saw more text but took so long that fewer
+ * updates lost to 32 (small, medium; 16 was ahead again at one minute, but 32 keeps more
+ * context for the ten minutes and more small is mostly trained for) and 50 (large).
+ * Small's dropout 0.1 beat 0 and 0.2 (1.530 against 1.564 and 1.596 in a minute). Large
+ * is the least steady: at 5e-3 four ten-minute runs ended at 1.796 and 1.680 with
+ * dropout 0.3, 1.609 and 2.379 with 0.2, so it keeps 0.3; at 2.5e-3 one run ended at
+ * 2.060, slower and not shown to be steadier. Glorot initialisation beat the uniform
+ * ±0.1 and the tutorial's by 0.10–0.23 bits/char, the warm-up (a twentieth of the
+ * schedule, at most 500 steps) beat none and beat 2 %, and at 1e-2 a cosine decay was
+ * ahead of a constant rate or level with it. A forget bias of 0 or 1, medium's dropout
+ * 0.1 or 0.2, and an embedding of ½, 1 or 2 times the size were within the noise between
+ * runs (0.02–0.03), so those stay as they were (the embedding sizes serve vocabularies
+ * above EMBEDDING_VOCABULARY_THRESHOLD).
  */
 const SIZED: SizedPresetSpec[] = [
   {
