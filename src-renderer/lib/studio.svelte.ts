@@ -22,7 +22,7 @@ import { ModelsState } from './models-state.svelte';
 import type { ModelVocabulary } from './prime-check';
 import { ResumeState, type ResumeRequest } from './resume-state.svelte';
 import { RunLibraryState, runName } from './run-library-state.svelte';
-import { TrainingMonitor } from './training-monitor.svelte';
+import { isActive, TrainingMonitor } from './training-monitor.svelte';
 
 export interface Alert {
   id: number;
@@ -160,9 +160,11 @@ export class Studio {
   }
 
   /**
-   * Shows the engine's open corpus and the run in progress, with the run's configuration.
-   * Events that arrive while the answer is on its way are applied again after it, when
-   * they are newer than the state it describes.
+   * Shows the engine's open corpus and its run (in progress, or the last one), with the
+   * run's configuration. Events that arrive while the answer is on its way are applied
+   * again after it, when they are newer than the state it describes. A window the user has
+   * already used (a corpus, a model, a start, an edited field) keeps what they did, unless
+   * the engine is busy with a run, which the window must show.
    */
   async attach(): Promise<void> {
     let session: EngineSession;
@@ -175,11 +177,24 @@ export class Studio {
     } finally {
       this.arriving = null;
     }
-    if (session.corpus && !this.corpus.report) {
+    // What the user did while the answer was on its way wins: a corpus they opened, a model,
+    // a run they started, fields they edited. Only a run the engine is busy with still shows.
+    const run = session.run;
+    const userFirst =
+      this.corpus.report !== null ||
+      this.corpus.loading ||
+      this.models.current !== null ||
+      this.training.busy ||
+      this.form.modified;
+    if (userFirst && !(run && isActive(run.state))) return;
+    if (session.corpus && !this.corpus.report && !this.corpus.loading) {
       this.corpus.adopt(session.corpus.report, session.corpus.options);
     }
-    const run = session.run;
-    if (run && (this.training.runId === null || this.training.runId === run.runId)) {
+    if (
+      run &&
+      !this.training.busy &&
+      (this.training.runId === null || this.training.runId === run.runId)
+    ) {
       this.training.attach(run);
       this.form.applyConfig(run.config);
       if (session.corpus) this.generator.vocabulary = vocabularyOf(session.corpus.report);

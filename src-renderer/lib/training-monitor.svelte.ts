@@ -82,6 +82,11 @@ function append(points: Point[], x: number, y: number): Point[] {
   return next;
 }
 
+/** A run in this state holds the engine: its corpus and a new run wait for it. */
+export function isActive(state: TrainingState): boolean {
+  return state === 'running' || state === 'paused' || state === 'stopping';
+}
+
 export class TrainingMonitor {
   runId = $state<string | null>(null);
   state = $state<TrainingState>('idle');
@@ -122,9 +127,7 @@ export class TrainingMonitor {
   /** A command is on its way to the engine (buttons wait for it). */
   busy = $state(false);
 
-  readonly active = $derived(
-    this.state === 'running' || this.state === 'paused' || this.state === 'stopping',
-  );
+  readonly active = $derived(isActive(this.state));
   /** Of the time budget when there is one (the run ends at it), else of the steps. */
   readonly fraction = $derived.by(() => {
     if (this.budgetSeconds !== null) return Math.min(1, this.elapsedSeconds / this.budgetSeconds);

@@ -17,6 +17,7 @@ import {
   trainSmallModel,
   work,
   writeTinyCorpus,
+  showTab,
 } from './steps';
 
 const dataDir = inject('dataDir');
@@ -40,7 +41,7 @@ describe('LSTM Studio in the browser', () => {
     // The finished run joins "Compare runs", shown. (The library also lists the runs other
     // tests left in this server's data folder; those that ended before this window opened
     // are not shown, and one that ends while it is open may be.)
-    await page.getByRole('tab', { name: 'Compare runs' }).click();
+    await showTab(page, 'Compare runs');
     const runs = page.getByRole('tabpanel', { name: 'Compare runs' });
     const shown = runs.getByRole('checkbox', {
       name: /^Show tiny-corpus\.txt · 1×64/,
@@ -48,7 +49,7 @@ describe('LSTM Studio in the browser', () => {
     });
     await expect.poll(() => shown.count()).toBeGreaterThanOrEqual(1);
     await screenshot(page, 'e2e-1-compare');
-    await page.getByRole('tab', { name: 'Generator' }).click();
+    await showTab(page, 'Generator');
     await screenshot(page, 'e2e-1-trained');
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, 'e2e-1-trained-dark');
@@ -61,7 +62,7 @@ describe('LSTM Studio in the browser', () => {
     const first = await generate(page, 7, 120);
     expect(first).toHaveLength(120);
 
-    await page.getByRole('tab', { name: 'Models' }).click();
+    await showTab(page, 'Models');
     await page.getByRole('button', { name: 'Save model' }).click();
     const saved = page.getByText(/^Saved step 200 as/);
     await saved.waitFor({ timeout: 30_000 });
@@ -77,7 +78,7 @@ describe('LSTM Studio in the browser', () => {
 
     // A fresh page knows nothing of the model: open it from the file, through the file chooser.
     const { page: fresh, problems: freshProblems } = await openApp(browser(), appUrl);
-    await fresh.getByRole('tab', { name: 'Models' }).click();
+    await showTab(fresh, 'Models');
     const chooser = fresh.waitForEvent('filechooser');
     await fresh.getByRole('button', { name: 'Open model' }).click();
     await (await chooser).setFiles(savedPath);

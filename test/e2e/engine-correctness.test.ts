@@ -4,24 +4,22 @@
  * takes the others (the dashboard says what changed), and a run that diverges stops with
  * a banner that says what happened and what to try.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { launchBrowser, openApp, screenshot } from './browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { openApp, screenshot } from './browser';
+import {
+  e2eBrowser,
+  openCorpus,
+  setRun,
+  showTab,
+  startTraining,
+  waitForStatus,
+  work,
+} from './steps';
 
-const appUrl = inject('appUrl');
-const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-engine-'));
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const { appUrl, browser } = e2eBrowser();
 
 function writeCorpus(): string {
   const file = path.join(work, 'engine-corpus.txt');
@@ -32,42 +30,20 @@ function writeCorpus(): string {
   return file;
 }
 
-async function openCorpus(page: Page, file: string): Promise<void> {
-  await page.getByLabel('Open corpus').setInputFiles(file);
-  await expect
-    .poll(() => page.getByText(path.basename(file)).count(), { timeout: 30_000 })
-    .toBeGreaterThan(0);
-}
-
 async function setField(page: Page, label: string, value: number): Promise<void> {
   await page.getByRole('spinbutton', { name: label, exact: true }).fill(String(value));
 }
 
-async function openReporting(page: Page): Promise<void> {
-  const details = page.locator('details', {
-    has: page.locator('summary', { hasText: 'Reporting and checkpoints' }),
-  });
-  if (!(await details.evaluate((element) => (element as unknown as { open: boolean }).open)))
-    await details.locator('summary').click();
-}
-
 describe('the engine, as the window shows it', () => {
   test('an opened model locks what a resume keeps, and the resume takes the rest', async () => {
-    const { page, problems } = await openApp(browser, appUrl);
+    const { page, problems } = await openApp(browser(), appUrl);
     const corpus = writeCorpus();
     await openCorpus(page, corpus);
-    await setField(page, 'Steps', 60);
-    await openReporting(page);
-    await setField(page, 'Summary every', 20);
-    const start = page.getByRole('button', { name: 'Start training' });
-    await expect.poll(() => start.isEnabled()).toBe(true);
-    await start.click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: /^Finished$/ })
-      .waitFor({ timeout: 90_000 });
-    await page.getByRole('tab', { name: 'Models' }).click();
-    await page.getByRole('button', { name: 'Save model' }).click();
+    await setRun(page, { steps: 60, summaryEvery: 20 });
+    await startTraining(page);
+    await waitForStatus(page, /^Finished$/);
+    const models = await showTab(page, 'Models');
+    await models.getByRole('button', { name: 'Save model' }).click();
     // Save offers the best checkpoint (by validation), which may be before the last step.
     const saved = page.getByText(/^Saved (the best checkpoint \(step \d+\)|step \d+) as/);
     await saved.waitFor({ timeout: 30_000 });
@@ -77,9 +53,9 @@ describe('the engine, as the window shows it', () => {
     expect(at).toBeLessThanOrEqual(60);
 
     // A fresh window: the corpus, then the model from its file.
-    const { page: fresh, problems: freshProblems } = await openApp(browser, appUrl);
+    const { page: fresh, problems: freshProblems } = await openApp(browser(), appUrl);
     await openCorpus(fresh, corpus);
-    await fresh.getByRole('tab', { name: 'Models' }).click();
+    await showTab(fresh, 'Models');
     const chooser = fresh.waitForEvent('filechooser');
     await fresh.getByRole('button', { name: 'Open model' }).click();
     await (await chooser).setFiles(savedPath);
@@ -118,10 +94,7 @@ describe('the engine, as the window shows it', () => {
     expect(await notice.textContent()).toBe(
       `Resuming at step ${at}: Steps 60 → ${at + 40}; Learning rate ${learningRate} → 0.5`,
     );
-    await fresh
-      .getByRole('status')
-      .filter({ hasText: /^Finished$/ })
-      .waitFor({ timeout: 90_000 });
+    await waitForStatus(fresh, /^Finished$/);
     await screenshot(fresh, 'e2e-engine-2-resumed');
 
     // Choosing a preset starts a new model: nothing is locked any more.
@@ -134,16 +107,11 @@ describe('the engine, as the window shows it', () => {
   });
 
   test('a run that diverges stops with a banner that says what happened and what to try', async () => {
-    const { page, problems } = await openApp(browser, appUrl);
+    const { page, problems } = await openApp(browser(), appUrl);
     await openCorpus(page, writeCorpus());
-    await setField(page, 'Steps', 5000);
+    await setRun(page, { steps: 5000, summaryEvery: 10, checkpointEvery: 10 });
     await setField(page, 'Learning rate', 100);
-    await openReporting(page);
-    await setField(page, 'Summary every', 10);
-    await setField(page, 'Checkpoint every', 10);
-    const start = page.getByRole('button', { name: 'Start training' });
-    await expect.poll(() => start.isEnabled()).toBe(true);
-    await start.click();
+    await startTraining(page);
     const banner = page.getByRole('alert').filter({ hasText: /^Training diverged at step/ });
     await banner.waitFor({ timeout: 60_000 });
     const text = (await banner.textContent()) ?? '';
@@ -165,7 +133,9 @@ describe('the engine, as the window shows it', () => {
       await page.getByRole('list', { name: 'Checkpoints' }).getByText('None yet.').count(),
     ).toBe(1);
     // Training can start again at once, with a lower rate.
-    await expect.poll(() => start.isEnabled()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Start training' }).isEnabled())
+      .toBe(true);
     await screenshot(page, 'e2e-engine-3-diverged');
     expect(problems).toEqual([]);
   });

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { openApp, RESULTS_DIR } from './browser';
 import { layoutProblems } from './layout';
-import { generate, setRun, startTraining, waitForStatus, e2eBrowser } from './steps';
+import { generate, setRun, startTraining, waitForStatus, e2eBrowser, showTab } from './steps';
 
 const { appUrl, browser } = e2eBrowser();
 
@@ -78,7 +78,7 @@ describe('the window at 800, 1024 and 1440 px', () => {
     for (const width of [1440, 1024, 800]) {
       await page.setViewportSize({ width, height: 900 });
       for (const tab of ['Generator', 'Models', 'Runs', 'Compare runs', 'Look inside']) {
-        await page.getByRole('tab', { name: tab, exact: true }).click();
+        await showTab(page, tab);
         await page.mouse.move(0, 0);
         expect(await problemsScrolledThrough(page), `${width} px, ${tab}`).toEqual([]);
         await page.screenshot({
@@ -89,7 +89,7 @@ describe('the window at 800, 1024 and 1440 px', () => {
           fullPage: width < 960,
         });
       }
-      await page.getByRole('tab', { name: 'Generator' }).click();
+      await showTab(page, 'Generator');
       const left = (await page.locator('main > .left').boundingBox())!;
       const right = (await page.locator('main > .right').boundingBox())!;
       if (width < 960) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { saveModel } from '../../src-main/model';
 import { PLANTED_CELL, PLANTED_LAYER, plantedQuoteSnapshot } from '../helpers/planted-model';
 import { launchBrowser, openApp, screenshot } from './browser';
+import { showTab } from './steps';
 
 const appUrl = inject('appUrl');
 const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-inside-'));
@@ -34,8 +35,7 @@ afterAll(async () => {
 describe('Look inside in the browser', () => {
   test('opens a saved model, finds the quote cell, and colours the text by it', async () => {
     const { page, problems } = await openApp(browser, appUrl);
-    await page.getByRole('tab', { name: 'Look inside' }).click();
-    const pane = page.getByRole('tabpanel', { name: 'Look inside' });
+    const pane = await showTab(page, 'Look inside');
 
     const chooser = page.waitForEvent('filechooser');
     await pane.getByRole('button', { name: 'Choose model file…' }).click();

@@ -17,6 +17,7 @@ import {
   work,
   writeTinyCorpus,
   e2eBrowser,
+  showTab,
 } from './steps';
 
 const { appUrl, browser } = e2eBrowser();
@@ -80,7 +81,7 @@ describe('polish', () => {
   test('the generator counts, stops, generates on Enter, flags the prime and marks bad fields', async () => {
     const { page, problems } = await openApp(browser(), appUrl);
     await trainSmallModel(page, 200);
-    await page.getByRole('tab', { name: 'Generator' }).click();
+    await showTab(page, 'Generator');
     const panel = page.getByRole('tabpanel', { name: 'Generator' });
     const length = panel.getByRole('spinbutton', { name: /^Length/ });
 
@@ -145,7 +146,7 @@ describe('polish', () => {
   test('browser mode: Export offers downloads, and a folder can be picked as a corpus', async () => {
     const { page, problems } = await openApp(browser(), appUrl);
     await trainSmallModel(page, 100);
-    await page.getByRole('tab', { name: 'Models' }).click();
+    await showTab(page, 'Models');
     await page.getByRole('button', { name: 'Export for TF.js' }).click();
     const link = page.getByRole('link', { name: 'download model.json' });
     await link.waitFor({ timeout: 30_000 });
@@ -223,7 +224,7 @@ describe('polish', () => {
     // A dismissed alert takes its button away: focus goes to what is left, not the body.
     const bad = path.join(work, 'not-a-model.lstm');
     writeFileSync(bad, 'not a model');
-    await page.getByRole('tab', { name: 'Models' }).click();
+    await showTab(page, 'Models');
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Open model' }).click();
     await (await chooser).setFiles(bad);

@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, openApp, screenshot } from './browser';
 import { startServer, stop } from './global-setup';
+import { showTab } from './steps';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'lstm-studio-e2e-runs-'));
 const dataDir = path.join(work, 'data');
@@ -75,10 +76,6 @@ async function train(page: Page, steps: number, learningRate: number): Promise<v
     .getByRole('status')
     .filter({ hasText: /^Finished$/ })
     .waitFor({ timeout: 90_000 });
-}
-
-async function showTab(page: Page, name: string): Promise<void> {
-  await page.getByRole('tab', { name, exact: true }).click();
 }
 
 const runItems = (page: Page) =>

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { launchBrowser } from './browser';
 
@@ -103,6 +103,14 @@ export async function trainSmallModel(page: Page, steps: number): Promise<void> 
   await waitForStatus(page, /^Finished$/);
 }
 
+/** Shows one of the window's tabs and waits for its panel to show; returns the panel. */
+export async function showTab(page: Page, name: string): Promise<Locator> {
+  await page.getByRole('tab', { name, exact: true }).click();
+  const panel = page.getByRole('tabpanel', { name, exact: true });
+  await panel.waitFor({ state: 'visible', timeout: 30_000 });
+  return panel;
+}
+
 /** Generates `length` characters after `prime` with `seed`; returns the output's text. */
 export async function generate(
   page: Page,
@@ -110,8 +118,7 @@ export async function generate(
   length: number,
   prime = '',
 ): Promise<string> {
-  await page.getByRole('tab', { name: 'Generator' }).click();
-  const panel = page.getByRole('tabpanel', { name: 'Generator' });
+  const panel = await showTab(page, 'Generator');
   await panel.getByLabel('Prime text').fill(prime);
   await panel.getByRole('spinbutton', { name: /^Length/ }).fill(String(length));
   await panel.getByRole('spinbutton', { name: /^Seed/ }).fill(String(seed));

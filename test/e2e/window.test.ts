@@ -19,6 +19,7 @@ import {
   writeMemorisingCorpus,
   writeTinyCorpus,
   e2eBrowser,
+  showTab,
 } from './steps';
 
 const { appUrl, browser } = e2eBrowser();
@@ -54,7 +55,7 @@ describe('bugs of the window', () => {
     await setRun(page, { steps: 100, summaryEvery: 50 });
     await startTraining(page);
     await waitForStatus(page, /^Finished$/);
-    await page.getByRole('tab', { name: 'Models' }).click();
+    await showTab(page, 'Models');
     await page.getByRole('button', { name: 'Save model' }).click();
     const summary = page.locator('dl.summary');
     await expect
@@ -128,7 +129,7 @@ describe('bugs of the window', () => {
     expect(await checkpoints.count()).toBe(4);
 
     // Save model offers the best checkpoint (chosen) or the last step, and saves what it says.
-    await page.getByRole('tab', { name: 'Models' }).click();
+    await showTab(page, 'Models');
     const bestChoice = page.getByRole('radio', { name: /^the best checkpoint: step 50,/ });
     expect(await bestChoice.isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Save model' }).click();

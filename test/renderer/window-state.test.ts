@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../src-main/protocol/messages';
-import type { RunView } from '../../src-main/protocol/types';
+import type { EngineSession, RunView } from '../../src-main/protocol/types';
 import { defaultRunConfig } from '../../src-main/protocol/run-config';
 import { guide, HELP_SECTIONS, helpSummary, parseGuide } from '../../src-renderer/lib/guide.svelte';
 import { unknownPrimeCharacters } from '../../src-renderer/lib/prime-check';
@@ -237,6 +237,84 @@ describe('a window that reloads during a run', () => {
     list();
     await init;
     expect(studio.library.loaded).toBe(true);
+  });
+
+  /** Holds the engine's answer to `engine:session` until `answer` is called. */
+  function holdSession(bridge: FakeBridge): { answer: (session: EngineSession) => void } {
+    const held = { answer: (_session: EngineSession) => {} };
+    bridge.handlers['engine:session'] = () =>
+      new Promise((resolve) => {
+        held.answer = resolve;
+      });
+    return held;
+  }
+
+  test('a corpus opened and a run started before the answer stay; the old run does not take over', async () => {
+    const bridge = new FakeBridge();
+    const session = holdSession(bridge);
+    const start = bridge.handlers['training:start']!;
+    let release: () => void = () => {};
+    bridge.handlers['training:start'] = (request: never) =>
+      new Promise((resolve) => {
+        release = () => resolve(start(request));
+      });
+    const studio = new Studio(bridge);
+    const init = studio.init();
+    await settle();
+    await studio.corpus.open(new File(['hello world'], 'hello.txt'));
+    studio.form.fields.steps = 300;
+    await settle();
+    const starting = studio.startTraining();
+    await settle();
+    // The engine answers late, with the run it held before this window: stopped, on another
+    // corpus, with other settings.
+    session.answer({
+      corpus: {
+        report: { ...sampleReport(), name: 'run-corpus.txt' },
+        options: { normalisation: 'keep', validation: { fraction: 0.05 } },
+      },
+      run: { ...runView(), state: 'idle', step: 450 },
+    });
+    await settle();
+    // The new run's events come before its reply (a short run can be over by then).
+    release();
+    await starting;
+    await init;
+    await settle();
+
+    expect(studio.corpus.report?.name).toBe('hello.txt');
+    expect(studio.form.fields.steps).toBe(300);
+    expect(studio.form.lockedTo).toBeNull();
+    expect(studio.training.runId).toBe('20250101-120000-000001');
+    expect(studio.training.status).toBe('Finished');
+    expect(studio.training.step).toBe(300);
+    expect(studio.hasModel).toBe(true);
+  });
+
+  test('fields edited before the answer stay, unless the engine is busy with a run', async () => {
+    const stopped = new FakeBridge();
+    const late = holdSession(stopped);
+    const waited = new Studio(stopped);
+    const first = waited.init();
+    await settle();
+    waited.form.fields.steps = 5;
+    late.answer({ corpus: null, run: { ...runView(), state: 'finished' } });
+    await first;
+    expect(waited.form.fields.steps).toBe(5);
+    expect(waited.training.runId).toBeNull();
+
+    // A run in progress holds the engine: the window shows it and its settings.
+    const running = new FakeBridge();
+    const busy = holdSession(running);
+    const studio = new Studio(running);
+    const init = studio.init();
+    await settle();
+    studio.form.fields.steps = 5;
+    busy.answer({ corpus: null, run: runView() });
+    await init;
+    expect(studio.training.runId).toBe('run-7');
+    expect(studio.training.state).toBe('running');
+    expect(studio.form.fields.steps).toBe(100_000);
   });
 });
 
