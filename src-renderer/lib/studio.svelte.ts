@@ -177,8 +177,7 @@ export class Studio {
     } finally {
       this.arriving = null;
     }
-    // What the user did while the answer was on its way wins: a corpus they opened, a model,
-    // a run they started, fields they edited. Only a run the engine is busy with still shows.
+    // Anything the user did while the answer was on its way (see above) wins over it.
     const run = session.run;
     const userFirst =
       this.corpus.report !== null ||
